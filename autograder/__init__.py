@@ -1,0 +1,1 @@
+"""Checks and helpers that the autograder's otter test cases call inside students' notebooks."""

@@ -1,0 +1,59 @@
+"""Answers a student placed in cells that the autograder skips.
+
+Cells tagged ``otter_ignore`` (the lesson's demonstrations) do not run when grading, to
+keep grading inside Gradescope's small container. An answer assigned only there is lost;
+this finds such answers so the student is told why, instead of seeing a bare NameError.
+"""
+
+import ast
+import re
+
+from IPython.core.inputtransformer2 import TransformerManager
+
+SKIP_TAG = "otter_ignore"
+
+
+def misplaced_answers(notebook, answer_names) -> dict[str, list[int]]:
+    """Map each answer name assigned only in skipped cells to those cells' numbers (from 1).
+
+    Example:
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     nbformat.v4.new_code_cell("cnn_weights = 34720", metadata={"tags": [SKIP_TAG]}),
+    ...     nbformat.v4.new_code_cell("cnn_biases = 106")])
+    >>> misplaced_answers(nb, {"cnn_weights", "cnn_biases"})
+    {'cnn_weights': [1]}
+    """
+    skipped, graded = {}, set()
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        names = _assigned_names(cell.source) & set(answer_names)
+        if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
+            for name in names:
+                skipped.setdefault(name, []).append(number)
+        else:
+            graded |= names
+    return {name: cells for name, cells in sorted(skipped.items()) if name not in graded}
+
+
+def names_used_by_tests(test_sources) -> set[str]:
+    """Identifiers that appear in test code: the candidates for answer variables.
+
+    Example:
+    >>> sorted(names_used_by_tests(["assert cnn_weights == 1"]))
+    ['assert', 'cnn_weights']
+    """
+    return {name for source in test_sources for name in re.findall(r"[A-Za-z_]\w*", source)}
+
+
+def _assigned_names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names

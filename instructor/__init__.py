@@ -1,0 +1,1 @@
+"""What an instructor runs: ``instructor build``, ``instructor grade``, ``instructor validate``."""

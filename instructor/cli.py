@@ -1,0 +1,48 @@
+"""The ``instructor`` command: build an assignment, grade submissions, validate the autograder."""
+
+from pathlib import Path
+
+import click
+
+from .build import BuildError, build_assignment
+from .grade import GradingError, grade_submission, score_table
+
+
+@click.group()
+def main():
+    """Build, grade and validate otter-format assignments (see README.md)."""
+
+
+@main.command()
+@click.argument("assignment_dir", type=click.Path(path_type=Path))
+@click.option("--dist", "dist_root", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
+              help="Folder for generated files.")
+@click.option("--mnist", type=click.Path(path_type=Path), default=None,
+              help="MNIST file to ship in the bundle (default: MNIST_NPZ, Keras's cache, or Keras's download).")
+def build(assignment_dir, dist_root, mnist):
+    """Build the student notebook and the Gradescope bundle from ASSIGNMENT_DIR's master notebook."""
+    try:
+        result = build_assignment(assignment_dir, dist_root, mnist)
+    except BuildError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"student notebook:   {result.student_notebook}")
+    click.echo(f"Gradescope bundle:  {result.bundle}")
+    click.echo(f"solution notebook:  {result.solution_notebook}")
+
+
+@main.command()
+@click.argument("submission", type=click.Path(path_type=Path))
+@click.option("--bundle", type=click.Path(path_type=Path), required=True,
+              help="The autograder zip from 'instructor build'.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Also copy results.json here.")
+@click.option("--cell-timeout", type=float, default=None, help="Seconds one cell may run (default: the bundle's).")
+@click.option("--total-timeout", type=float, default=None, help="Seconds for the whole notebook (default: the bundle's).")
+def grade(submission, bundle, output, cell_timeout, total_timeout):
+    """Grade SUBMISSION (a notebook or the student's export zip) as Gradescope would."""
+    overrides = {k: v for k, v in {"cell_timeout": cell_timeout, "total_timeout": total_timeout}.items() if v is not None}
+    try:
+        results = grade_submission(bundle, submission, output, overrides)
+    except (GradingError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{submission}:")
+    click.echo(score_table(results))

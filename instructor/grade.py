@@ -1,0 +1,82 @@
+"""Grade one submission with a built bundle, the way Gradescope does, without Docker.
+
+Gradescope unpacks the bundle into ``/autograder/source``, puts the upload in
+``/autograder/submission``, runs ``run_autograder`` and reads
+``/autograder/results/results.json``. This lays out the same tree in a temporary folder
+and runs the bundle's own ``run_otter.py`` with this environment's Python (in place of
+``run_autograder``'s conda activation, and of the installs ``setup.sh`` would make).
+The bundle and the submission are only read.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from autograder.limits import LIMITS_FILENAME, GradingLimits
+
+
+class GradingError(Exception):
+    """The bundle or the submission path cannot be used; the message says why."""
+
+
+def grade_submission(bundle: Path, submission: Path, output: Path | None = None, limit_overrides=None) -> dict:
+    """Grade ``submission`` (a notebook, zip or any file a student uploaded) with ``bundle``.
+
+    Returns the results.json dictionary, and also writes it to ``output`` if given.
+
+    Example:
+    >>> results = grade_submission(Path("dist/neural-networks/autograder/neural-networks-autograder.zip"),
+    ...                            Path("my-notebook.ipynb"))  # doctest: +SKIP
+    >>> results["score"]                                      # doctest: +SKIP
+    10.0
+    """
+    if not zipfile.is_zipfile(bundle):
+        raise GradingError(f"{bundle} is not an autograder zip; build one with: instructor build assignments/<name>")
+    if not submission.exists():
+        raise GradingError(f"submission not found: {submission}")
+    with tempfile.TemporaryDirectory(prefix="gradescope-") as tmp:
+        root = Path(tmp) / "autograder"
+        source, uploaded, results = root / "source", root / "submission", root / "results"
+        for folder in (source, uploaded, results):
+            folder.mkdir(parents=True)
+        with zipfile.ZipFile(bundle) as archive:
+            archive.extractall(source)
+        if limit_overrides:
+            limits = GradingLimits.read(source / LIMITS_FILENAME).updated(limit_overrides, origin="command line")
+            (source / LIMITS_FILENAME).write_text(limits.to_json())
+        if submission.is_dir():
+            shutil.copytree(submission, uploaded, dirs_exist_ok=True)
+        else:
+            shutil.copyfile(submission, uploaded / submission.name)
+        completed = subprocess.run([sys.executable, str(source / "run_otter.py")], cwd=root, capture_output=True, text=True)
+        results_file = results / "results.json"
+        if not results_file.is_file():
+            raise GradingError(
+                f"the bundle's grader wrote no results.json for {submission} (exit status "
+                f"{completed.returncode}); its output ends with:\n{completed.stderr[-3000:] or completed.stdout[-3000:]}"
+            )
+        if output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(results_file, output)
+        return json.loads(results_file.read_text())
+
+
+def score_table(results: dict) -> str:
+    """A plain-text table of a results.json: one row per question, then the total.
+
+    Example:
+    >>> print(score_table({"score": 1, "tests": [{"name": "q1", "score": 1, "max_score": 2, "status": "failed"}]}))
+    question    score
+    q1          1 / 2
+    total       1 / 2
+    """
+    width = max([len(t["name"]) for t in results["tests"]] + [8]) + 4
+    rows = [f"{'question':<{width}}score"]
+    rows += [f"{t['name']:<{width}}{t['score']:g} / {t['max_score']:g}" for t in results["tests"]]
+    possible = sum(t["max_score"] for t in results["tests"])
+    rows.append(f"{'total':<{width}}{results['score']:g} / {possible:g}")
+    return "\n".join(rows)

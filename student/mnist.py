@@ -1,0 +1,144 @@
+"""The one MNIST loader, for students' notebooks and for the autograder's tests.
+
+Every source is verified by content: the sha256 of each array's raw bytes must match
+the published MNIST, whatever container (compressed or not) holds the arrays. So Keras's
+own download and any re-saved copy are accepted, and a wrong, truncated or tampered
+file is refused with an error that names it; it is never silently replaced.
+"""
+
+import hashlib
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+ENV_VARIABLE = "MNIST_NPZ"
+
+EXPECTED_ARRAYS = {
+    "x_train": ((60000, 28, 28), "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757"),
+    "y_train": ((60000,), "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13"),
+    "x_test": ((10000, 28, 28), "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161"),
+    "y_test": ((10000,), "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5"),
+}
+
+_HOW_TO_FIX = (
+    f"Point {ENV_VARIABLE} at a good copy of mnist.npz (Keras layout), or delete the bad file "
+    "so that Keras can download MNIST again."
+)
+
+
+class MNISTError(RuntimeError):
+    """MNIST could not be found, or a file claiming to be MNIST is not the real data set."""
+
+
+def keras_cache_path() -> Path:
+    """Where Keras caches its download: ``$KERAS_HOME/datasets/mnist.npz`` or ``~/.keras/...``.
+
+    Example:
+    >>> keras_cache_path().name
+    'mnist.npz'
+    """
+    keras_home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(keras_home) / "datasets" / "mnist.npz"
+
+
+def load_mnist(path=None):
+    """Load MNIST as uint8 arrays in Keras layout: ``(x_train, y_train), (x_test, y_test)``.
+
+    Looks in this order: ``path`` (or the ``MNIST_NPZ`` environment variable), Keras's
+    cache, Keras's own download. The caller scales the pixels.
+
+    Example:
+    >>> (x_train, y_train), (x_test, y_test) = load_mnist()  # doctest: +SKIP
+    >>> x_train.shape, x_train.dtype                           # doctest: +SKIP
+    ((60000, 28, 28), dtype('uint8'))
+    """
+    return _read_verified(mnist_file(path))
+
+
+def mnist_file(path=None) -> Path:
+    """The MNIST file :func:`load_mnist` reads, downloading it into Keras's cache if needed.
+
+    The file is not verified here; :func:`load_mnist` verifies what it reads.
+
+    Example:
+    >>> mnist_file("/data/mnist.npz")  # doctest: +SKIP
+    PosixPath('/data/mnist.npz')
+    """
+    explicit = path or os.environ.get(ENV_VARIABLE)
+    if explicit:
+        source = Path(explicit)
+        if not source.is_file():
+            origin = "the path given" if path else ENV_VARIABLE
+            raise MNISTError(
+                f"MNIST file not found: {source} (from {origin}). "
+                "Check the path, or unset it to use Keras's cache or download."
+            )
+        return source
+    cached = keras_cache_path()
+    if not cached.is_file():
+        _download_into_keras_cache()
+    return cached
+
+
+def _read_verified(source: Path):
+    if not zipfile.is_zipfile(source):
+        raise MNISTError(
+            f"{source} is not an .npz file (it is not a zip archive; "
+            f"{source.stat().st_size:,} bytes). {_HOW_TO_FIX}"
+        )
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            missing = sorted(set(EXPECTED_ARRAYS) - set(archive.files))
+            if missing:
+                raise MNISTError(
+                    f"{source} is missing the array(s) {', '.join(missing)} "
+                    f"(it has {', '.join(sorted(archive.files)) or 'none'}). {_HOW_TO_FIX}"
+                )
+            arrays = {name: archive[name] for name in EXPECTED_ARRAYS}
+    except MNISTError:
+        raise
+    except Exception as error:
+        # A truncated or corrupt archive fails inside zipfile/zlib with messages like
+        # "Bad CRC-32" or "Error -3 while decompressing data".
+        raise MNISTError(f"{source} cannot be read ({error}); it may be truncated. {_HOW_TO_FIX}") from error
+    _verify(arrays, source)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def _verify(arrays, source):
+    for name, (shape, expected_sha256) in EXPECTED_ARRAYS.items():
+        array = arrays[name]
+        if array.dtype != np.uint8 or array.shape != shape:
+            raise MNISTError(
+                f"{source}: {name} is {array.dtype} {array.shape}, expected uint8 {shape}. {_HOW_TO_FIX}"
+            )
+        # Hashing the array's own buffer verifies content without copying the pixels.
+        digest = hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()
+        if digest != expected_sha256:
+            raise MNISTError(
+                f"{source}: {name} does not match MNIST (sha256 {digest[:12]}…, expected "
+                f"{expected_sha256[:12]}…); the file was modified or is another data set. {_HOW_TO_FIX}"
+            )
+
+
+def _download_into_keras_cache():
+    # Imported here: Keras (and TensorFlow behind it) takes seconds to import, and only
+    # this last resort needs it.
+    import keras
+
+    try:
+        keras.datasets.mnist.load_data()
+    except Exception as error:
+        raise MNISTError(
+            f"MNIST is not available: {ENV_VARIABLE} is not set, Keras's cache "
+            f"{keras_cache_path()} does not exist, and Keras could not download it ({error}). "
+            f"Connect to the internet, or set {ENV_VARIABLE} to a copy of mnist.npz "
+            f"(e.g. export {ENV_VARIABLE}=/path/to/mnist.npz)."
+        ) from error
+    if not keras_cache_path().is_file():
+        raise MNISTError(
+            f"Keras downloaded MNIST but not to {keras_cache_path()} (is that folder writable?). "
+            f"Set {ENV_VARIABLE} to the downloaded file."
+        )
