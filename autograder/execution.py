@@ -18,6 +18,7 @@ from traitlets import Bool, Dict
 from .limits import GradingLimits
 
 SKIPPED_NOTICE = "Not run: the autograder's time budget for this notebook ({budget:.0f} s) was used up before this cell."
+TIMEOUT_NOTICE = "Stopped by the autograder: this cell ran longer than its limit of {timeout:.0f} s."
 TRUNCATED_NOTICE = "\n[The autograder dropped the rest of this cell's output: over {cap:,} bytes.]\n"
 
 
@@ -82,6 +83,11 @@ class LimitedExecutePreprocessor(ExecutePreprocessor):
             return self.limits.results_timeout
         remaining = self._deadline - monotonic()
         return max(1, int(min(self.limits.cell_timeout, remaining)))
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if cell is not None:
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=TIMEOUT_NOTICE.format(timeout=timeout)))
+        return await super()._async_handle_timeout(timeout, cell)
 
     def output(self, outs, msg, display_id, cell_index):
         size = _output_size(msg)

@@ -28,6 +28,19 @@ FAILURE_FILENAME = "grading_failure.txt"
 def main(autograder_dir: Path) -> None:
     """Grade ``autograder_dir/submission`` and write ``autograder_dir/results/results.json``."""
     started = monotonic()
+    try:
+        _grade(autograder_dir, started)
+    except Exception:
+        # A bug here must not leave the student with otter's partial file or none at all.
+        results_dir = autograder_dir / "results"
+        results_dir.mkdir(exist_ok=True)
+        _write(results_dir, build_results([], execution_time=monotonic() - started, notices=[
+            "The autograder itself failed on this submission; your instructor can see the error. Please tell them."
+        ]))
+        raise
+
+
+def _grade(autograder_dir: Path, started: float) -> None:
     source, submission, results_dir = (autograder_dir / name for name in ("source", "submission", "results"))
     results_dir.mkdir(exist_ok=True)
     limits = GradingLimits.read(source / LIMITS_FILENAME)
@@ -44,15 +57,24 @@ def main(autograder_dir: Path) -> None:
     failure = _run_otter_in_child(autograder_dir, limits)
     pickled = results_dir / "results.pkl"
     notices = []
+    grading_results = None
     if failure is None and pickled.is_file():
         import dill
 
         grading_results = dill.loads(pickled.read_bytes())
+        if grading_results.has_catastrophic_failure():
+            failure = (
+                "The tests could not run after your notebook: its Python process was still busy "
+                "or had stopped. Make sure every cell finishes, then resubmit."
+            )
+    if failure is None and grading_results is not None:
         questions = questions_from_otter(grading_results)
+        graded = {q.name for q in questions}
+        questions += [q for q in questions_not_graded(tests_dir, "not graded: its tests did not run") if q.name not in graded]
         notices += _execution_notices(grading_results.notebook)
     else:
-        reason = failure or "grading stopped without results"
-        questions = questions_not_graded(tests_dir, "not graded: " + reason)
+        reason = failure or "Grading stopped without results; please tell your instructor."
+        questions = questions_not_graded(tests_dir, "not graded (see the message above)")
         notices.append(reason)
     _add_misplaced_answer_notes(questions, notebook_path, tests_dir)
     questions = in_notebook_order(questions, _question_order(source))
@@ -147,17 +169,18 @@ def _cgroup_cpu_quota():
 
 
 def _execution_notices(executed_notebook) -> list[str]:
-    from .execution import SKIPPED_NOTICE
+    from .execution import SKIPPED_NOTICE, TIMEOUT_NOTICE
 
     if executed_notebook is None:
         return []
-    timed_out, skipped = 0, 0
-    for cell in executed_notebook.cells:
-        for output in cell.get("outputs", []):
-            if output.get("ename") == "CellTimeoutError":
-                timed_out += 1
-            elif output.get("name") == "stderr" and output.get("text", "").startswith(SKIPPED_NOTICE[:30]):
-                skipped += 1
+    stderr = [
+        output.get("text", "")
+        for cell in executed_notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("name") == "stderr"
+    ]
+    timed_out = sum(text.startswith(TIMEOUT_NOTICE.split("{")[0]) for text in stderr)
+    skipped = sum(text.startswith(SKIPPED_NOTICE.split("{")[0]) for text in stderr)
     notices = []
     if timed_out:
         notices.append(f"{timed_out} cell(s) ran past the time limit and were stopped; answers computed there were lost.")

@@ -93,11 +93,12 @@ def questions_not_graded(tests_dir: Path, reason: str) -> list[QuestionResult]:
     For submissions that never reached the tests (not a notebook, a dead kernel…), so that
     Gradescope still shows every question and its points.
     """
+    from otter.nbmeta_config import NBMetadataConfig
     from otter.test_files import create_test_file
 
     questions = []
     for path in sorted(tests_dir.glob("*.py")):
-        test_file = create_test_file(str(path))
+        test_file = create_test_file(str(path), NBMetadataConfig())
         cases = [CaseResult(False, case.hidden, case.points, reason) for case in test_file.test_cases]
         questions.append(QuestionResult(test_file.name, cases))
     return questions

@@ -48,12 +48,15 @@ def names_used_by_tests(test_sources) -> set[str]:
 
 
 def _assigned_names(source: str) -> set[str]:
+    """Names a cell assigns real values to; ``name = ...`` is the unanswered placeholder."""
     try:
         tree = ast.parse(TransformerManager().transform_cell(source))
     except SyntaxError:
         return set()
-    names = set()
+    names, placeholders = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
-    return names
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis:
+            placeholders |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+    return names - placeholders

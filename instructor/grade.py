@@ -54,7 +54,7 @@ def grade_submission(bundle: Path, submission: Path, output: Path | None = None,
             shutil.copyfile(submission, uploaded / submission.name)
         completed = subprocess.run([sys.executable, str(source / "run_otter.py")], cwd=root, capture_output=True, text=True)
         results_file = results / "results.json"
-        if not results_file.is_file():
+        if completed.returncode != 0 or not results_file.is_file():
             raise GradingError(
                 f"the bundle's grader wrote no results.json for {submission} (exit status "
                 f"{completed.returncode}); its output ends with:\n{completed.stderr[-3000:] or completed.stdout[-3000:]}"

@@ -16,3 +16,25 @@ def mnist_npz() -> Path:
             "MNIST_NPZ=../shared/data/mnist.npz make test"
         )
     return Path(value)
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory, mnist_npz):
+    """The tiny fixture assignment, built by the real build into a temporary dist/."""
+    from instructor.build import build_assignment
+
+    return build_assignment(REPO / "tests" / "fixtures" / "tiny", tmp_path_factory.mktemp("dist"), mnist_npz)
+
+
+@pytest.fixture(scope="session")
+def results_validator():
+    """Validates a results.json dictionary against our Gradescope schema."""
+    import json
+
+    import jsonschema
+
+    from autograder.results import SCHEMA_PATH
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema).validate
