@@ -43,7 +43,6 @@ class LimitedExecutePreprocessor(ExecutePreprocessor):
     of time still gets the points their finished answers earned.
 
     Example:
-    >>> LimitedExecutePreprocessor.limits = GradingLimits(cell_timeout=30)
     >>> LimitedExecutePreprocessor().interrupt_on_timeout
     True
     """

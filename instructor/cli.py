@@ -6,6 +6,7 @@ import click
 
 from .build import BuildError, build_assignment
 from .grade import GradingError, grade_submission, score_table
+from .validate import outcome_table, validate as validate_submissions
 
 
 @click.group()
@@ -46,3 +47,21 @@ def grade(submission, bundle, output, cell_timeout, total_timeout):
         raise click.ClickException(str(error)) from error
     click.echo(f"{submission}:")
     click.echo(score_table(results))
+
+
+@main.command()
+@click.argument("assignment_dir", type=click.Path(path_type=Path))
+@click.option("--dist", "dist_root", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
+              help="Where 'instructor build' put the assignment.")
+@click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
+def validate(assignment_dir, dist_root, jobs):
+    """Grade ASSIGNMENT_DIR/submissions with the built bundle; fail on any unexpected score."""
+    try:
+        outcomes = validate_submissions(assignment_dir, dist_root, jobs)
+    except (FileNotFoundError, GradingError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(outcome_table(outcomes))
+    mismatches = [o.submission for o in outcomes if not o.matches]
+    if mismatches:
+        raise click.ClickException(f"{len(mismatches)} submission(s) scored other than expected: {', '.join(mismatches)}")
+    click.echo(f"all {len(outcomes)} submissions scored as expected")

@@ -1,0 +1,162 @@
+"""The build, through otter assign, on the tiny fixture and on the real assignment."""
+
+import filecmp
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from instructor.build import BuildError, build_assignment, runtime_requirements
+from student.mnist import load_mnist
+
+REPO = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = {
+    "tiny": REPO / "tests" / "fixtures" / "tiny",
+    "neural-networks": REPO / "assignments" / "neural-networks",
+}
+# Lines such as "except ValueError as error:" say nothing about an answer.
+CONTROL_FLOW = re.compile(r"^(try|except|else|finally)\b.*:$")
+TRIVIAL = {"", "...", ")", "])", "]", "}", "pass", "assert verdict, verdict.message"}
+
+
+@pytest.fixture(scope="module", params=sorted(ASSIGNMENTS))
+def two_builds(request, tmp_path_factory, mnist_npz):
+    folder = ASSIGNMENTS[request.param]
+    first = build_assignment(folder, tmp_path_factory.mktemp("first"), mnist_npz)
+    second = build_assignment(folder, tmp_path_factory.mktemp("second"), mnist_npz)
+    return folder, first, second
+
+
+def test_two_builds_are_identical(two_builds):
+    _, first, second = two_builds
+    comparison = filecmp.dircmp(first.student_notebook.parents[1], second.student_notebook.parents[1])
+    assert _differences(comparison) == []
+    assert first.bundle.read_bytes() == second.bundle.read_bytes()
+
+
+def _differences(comparison) -> list[str]:
+    (_, mismatch, errors) = filecmp.cmpfiles(comparison.left, comparison.right, comparison.common_files, shallow=False)
+    found = mismatch + errors + comparison.left_only + comparison.right_only
+    for sub in comparison.subdirs.values():
+        found += _differences(sub)
+    return found
+
+
+def test_the_bundle_carries_the_pins_the_python_and_verified_mnist(two_builds, tmp_path):
+    _, build, _ = two_builds
+    with zipfile.ZipFile(build.bundle) as bundle:
+        names = set(bundle.namelist())
+        environment = bundle.read("environment.yml").decode()
+        bundle.extract("files/mnist.npz", tmp_path)
+        entry = bundle.read("run_otter.py").decode()
+    assert {"run_autograder", "setup.sh", "otter_config.json", "grading_limits.json", "questions.json"} <= names
+    assert f"python={sys.version_info.major}.{sys.version_info.minor}" in environment
+    for requirement in runtime_requirements():
+        assert requirement in environment
+    assert (build.student_notebook.parent / "requirements.txt").read_text().split() == runtime_requirements()
+    assert "from autograder.gradescope import main" in entry
+    (x_train, _), _ = load_mnist(tmp_path / "files" / "mnist.npz")
+    assert x_train.shape == (60000, 28, 28)
+
+
+def test_the_student_folder_has_no_solution_and_no_hidden_test(two_builds):
+    folder, build, _ = two_builds
+    student_lines = _student_folder_lines(build.student_notebook.parent)
+    solution, lesson = _master_lines(folder)
+    # A line the lesson itself shows (the CNN's Flatten, the data loader) gives nothing away.
+    secrets = (solution | _hidden_test_lines(build.bundle)) - lesson
+    assert secrets, "the scan found nothing to look for"
+    assert sorted(secrets & student_lines) == []
+
+
+def test_the_student_notebook_keeps_every_question_and_prompt(two_builds):
+    folder, build, _ = two_builds
+    student = nbformat.read(build.student_notebook, as_version=4)
+    order = json.loads(zipfile.ZipFile(build.bundle).read("questions.json"))
+    assert order, "no questions found"
+    with_public_tests = set(student.metadata["otter"]["tests"])
+    assert with_public_tests <= set(order)
+    assert any("..." in cell.source for cell in student.cells if cell.cell_type == "code")
+
+
+def test_a_new_assignment_in_assignments_builds_with_the_same_command(tmp_path, mnist_npz):
+    assignments = tmp_path / "assignments"
+    shutil.copytree(ASSIGNMENTS["tiny"], assignments / "tiny")
+    instructor = Path(sys.executable).parent / "instructor"
+    completed = subprocess.run(
+        [str(instructor), "build", "assignments/tiny", "--mnist", str(mnist_npz)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "dist" / "tiny" / "autograder" / "tiny-autograder.zip").is_file()
+    assert (tmp_path / "dist" / "tiny" / "student" / "tiny.ipynb").is_file()
+
+
+def test_a_folder_without_a_master_notebook_is_refused(tmp_path):
+    with pytest.raises(BuildError, match="exactly one master notebook"):
+        build_assignment(tmp_path, tmp_path / "dist")
+
+
+def _normalise(line: str) -> str:
+    return re.sub(r"^(>>>|\.\.\.) ?", "", line.strip()).strip()
+
+
+def _master_lines(folder: Path) -> tuple[set[str], set[str]]:
+    """Solution lines, and the lesson's own lines (prompts, demonstrations) outside solutions and tests."""
+    (master,) = [p for p in folder.glob("*.ipynb")]
+    solution, lesson = set(), set()
+    in_block, in_tests = False, False
+    for cell in nbformat.read(master, as_version=4).cells:
+        if cell.cell_type == "raw":
+            in_tests = {"# BEGIN TESTS": True, "# END TESTS": False}.get(cell.source.strip(), in_tests)
+            in_block = {"# BEGIN SOLUTION": True, "# END SOLUTION": False}.get(cell.source.strip(), in_block)
+            continue
+        if cell.cell_type != "code" or in_tests:
+            continue
+        inside = False
+        for line in cell.source.splitlines():
+            marker = line.strip()
+            if marker.startswith("# BEGIN SOLUTION"):
+                inside = True
+            elif marker == "# END SOLUTION":
+                inside = False
+            elif inside or marker.endswith("# SOLUTION"):
+                solution.add(_normalise(marker.removesuffix("# SOLUTION")))
+            elif not in_block:
+                lesson.add(_normalise(marker))
+    return solution - TRIVIAL, lesson
+
+
+def _hidden_test_lines(bundle: Path) -> set[str]:
+    hidden, public = set(), set()
+    with zipfile.ZipFile(bundle) as archive:
+        for name in archive.namelist():
+            if name.startswith("tests/") and name.endswith(".py"):
+                scope = {}
+                exec(archive.read(name).decode(), scope)
+                for suite in scope["test"]["suites"]:
+                    for case in suite["cases"]:
+                        target = hidden if case.get("hidden") else public
+                        target |= {_normalise(line) for line in case["code"].splitlines()}
+    return {line for line in hidden - public - TRIVIAL if not CONTROL_FLOW.match(line)}
+
+
+def _student_folder_lines(folder: Path) -> set[str]:
+    lines = set()
+    for path in folder.rglob("*"):
+        if path.suffix == ".ipynb":
+            notebook = nbformat.read(path, as_version=4)
+            texts = [cell.source for cell in notebook.cells]
+            texts += [case["code"] for test in notebook.metadata.get("otter", {}).get("tests", {}).values()
+                      for suite in test["suites"] for case in suite["cases"]]
+        elif path.is_file() and path.suffix in {".py", ".txt", ".json", ".md", ".yml"}:
+            texts = [path.read_text()]
+        else:
+            continue
+        lines |= {_normalise(line) for text in texts for line in text.splitlines()}
+    return lines
