@@ -16,7 +16,7 @@ $(BIN)/instructor: pyproject.toml
 
 demo: $(BIN)/instructor
 	$(BIN)/instructor build assignments/$(ASSIGNMENT)
-	$(BIN)/instructor grade $(BUILT)/autograder/$(ASSIGNMENT)-solution.ipynb --bundle $(BUNDLE) -o $(BUILT)/results/reference.json
+	$(BIN)/instructor grade $(BUILT)/autograder/$(ASSIGNMENT).ipynb --bundle $(BUNDLE) -o $(BUILT)/results/reference.json
 	$(BIN)/instructor grade $(BUILT)/student/$(ASSIGNMENT).ipynb --bundle $(BUNDLE) -o $(BUILT)/results/blank.json
 
 test: $(BIN)/instructor

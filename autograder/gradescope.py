@@ -19,7 +19,7 @@ from time import monotonic
 
 from .limits import LIMITS_FILENAME, GradingLimits
 from .results import QUESTION_ORDER_FILENAME, build_results, in_notebook_order, questions_from_otter, questions_not_graded
-from .skipped_cells import misplaced_answers, names_used_by_tests
+from .skipped_cells import declared_answers, misplaced_answers
 from .submission import SubmissionError, isolate_notebook
 
 FAILURE_FILENAME = "grading_failure.txt"
@@ -197,7 +197,7 @@ def _add_misplaced_answer_notes(questions, notebook_path: Path, tests_dir: Path)
         test_file = tests_dir / f"{question.name}.py"
         if not test_file.is_file():
             continue
-        misplaced = misplaced_answers(notebook, names_used_by_tests([test_file.read_text()]))
+        misplaced = misplaced_answers(notebook, declared_answers(test_file.read_text()))
         for name, cells in misplaced.items():
             where = ", ".join(str(n) for n in cells)
             question.notes.append(

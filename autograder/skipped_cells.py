@@ -37,14 +37,17 @@ def misplaced_answers(notebook, answer_names) -> dict[str, list[int]]:
     return {name: cells for name, cells in sorted(skipped.items()) if name not in graded}
 
 
-def names_used_by_tests(test_sources) -> set[str]:
-    """Identifiers that appear in test code: the candidates for answer variables.
+def declared_answers(test_source: str) -> set[str]:
+    """Answer variables a test declares through ``check_defined(globals(), "name", ...)``.
 
     Example:
-    >>> sorted(names_used_by_tests(["assert cnn_weights == 1"]))
-    ['assert', 'cnn_weights']
+    >>> sorted(declared_answers('v = check_defined(globals(), "cnn_weights", "cnn_biases")'))
+    ['cnn_biases', 'cnn_weights']
     """
-    return {name for source in test_sources for name in re.findall(r"[A-Za-z_]\w*", source)}
+    names = set()
+    for arguments in re.findall(r"check_defined\(\s*globals\(\)\s*,([^)]*)\)", test_source):
+        names |= set(re.findall(r"[\"']([A-Za-z_]\w*)[\"']", arguments))
+    return names
 
 
 def _assigned_names(source: str) -> set[str]:

@@ -170,7 +170,8 @@ def _publish(otter_output: Path, master_name: str, settings: "_Settings", destin
     _normalise_notebook_file(student_dir / master_name)
 
     grading_dir.mkdir(parents=True)
-    solution = grading_dir / f"{name}-solution.ipynb"
+    # Same file name as the student's: otter.Notebook("<name>.ipynb") in its first cell reads it.
+    solution = grading_dir / master_name
     shutil.copyfile(otter_output / "autograder" / master_name, solution)
     _normalise_notebook_file(solution)
 
