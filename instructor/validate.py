@@ -6,7 +6,7 @@ points per question; the key ``student-notebook`` stands for the built student n
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -25,6 +25,7 @@ class Outcome:
     submission: str
     expected: dict
     got: dict
+    results: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def matches(self) -> bool:
@@ -59,7 +60,7 @@ def validate(assignment_dir: Path, dist_root: Path = Path("dist"), jobs: int = 2
 
     def run(key: str) -> Outcome:
         results = grade_submission(bundle, path_of(key))
-        return Outcome(key, expected[key], {test["name"]: test["score"] for test in results["tests"]})
+        return Outcome(key, expected[key], {test["name"]: test["score"] for test in results["tests"]}, results)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(run, expected))

@@ -38,3 +38,13 @@ def results_validator():
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema).validate
+
+
+@pytest.fixture(scope="session")
+def nn_dist(tmp_path_factory, mnist_npz):
+    """dist/ with the neural-networks assignment built by the real build."""
+    from instructor.build import build_assignment
+
+    dist = tmp_path_factory.mktemp("dist")
+    build_assignment(REPO / "assignments" / "neural-networks", dist, mnist_npz)
+    return dist
