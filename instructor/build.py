@@ -167,6 +167,8 @@ def _publish(otter_output: Path, master_name: str, settings: "_Settings", destin
     student_dir, grading_dir = destination / "student", destination / "autograder"
     shutil.copytree(otter_output / "student", student_dir, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(otter_output / "autograder" / "requirements.txt", student_dir / "requirements.txt")
+    readme = (Path(__file__).parent / "templates" / "student-README.md").read_text()
+    (student_dir / "README.md").write_text(readme.format(name=name, notebook=master_name))
     _normalise_notebook_file(student_dir / master_name)
 
     grading_dir.mkdir(parents=True)

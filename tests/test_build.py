@@ -160,3 +160,21 @@ def _student_folder_lines(folder: Path) -> set[str]:
             continue
         lines |= {_normalise(line) for text in texts for line in text.splitlines()}
     return lines
+
+
+def test_the_student_folder_runs_on_its_own(tiny_build):
+    """The student's Jupyter, in the handed-out folder: imports resolve to the folder's own
+    copies and the public checks run."""
+    from nbclient import NotebookClient
+
+    folder = tiny_build.student_notebook.parent
+    notebook = nbformat.read(tiny_build.student_notebook, as_version=4)
+    notebook.cells = [c for c in notebook.cells if "grader.export" not in c.source]
+    notebook.cells.append(nbformat.v4.new_code_cell("import autograder.checks, student.mnist\nprint(autograder.checks.__file__)"))
+    NotebookClient(notebook, timeout=120, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
+    texts = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in notebook.cells]
+    assert texts[-1].strip() == str(folder / "autograder" / "checks.py")
+    check = next(c for c in notebook.cells if c.source == 'grader.check("square")')
+    # The blank square() is a function, so its one public check passes; the hidden one is not shipped.
+    assert "square results: All test cases passed!" in json.dumps(check.outputs)
+    assert (folder / "README.md").read_text().count("pip install -r requirements.txt") == 1
