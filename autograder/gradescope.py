@@ -11,7 +11,6 @@ It extends otter's ``run_autograder`` without copying it:
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -89,18 +88,16 @@ def _run_otter_in_child(autograder_dir: Path, limits: GradingLimits):
     env = grading_environment(autograder_dir / "source")
     command = [sys.executable, "-m", "autograder.gradescope", "--otter", str(autograder_dir)]
     # A session of its own, so a hung kernel and everything it started die together.
-    child = subprocess.Popen(command, env=env, cwd=autograder_dir, start_new_session=True)
+    child = subprocess.Popen(command, env=env, cwd=autograder_dir)
     try:
         child.wait(timeout=limits.hard_timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
+        _kill_process_tree(child.pid)
         child.wait()
         return (
             f"Grading was stopped after {limits.hard_timeout:.0f} s: a cell kept running even after it "
             "was interrupted. Make sure every cell finishes (no endless loops or waits), then resubmit."
         )
-    finally:
-        _kill_leftovers(child.pid)
     if failure_file.is_file():
         return failure_file.read_text()
     if child.returncode != 0:
@@ -108,11 +105,21 @@ def _run_otter_in_child(autograder_dir: Path, limits: GradingLimits):
     return None
 
 
-def _kill_leftovers(session_id: int) -> None:
+def _kill_process_tree(pid: int) -> None:
+    # jupyter_client starts each kernel in a session of its own, so killing the child's
+    # process group would leave a hung kernel running: kill every descendant by pid.
+    import psutil
+
     try:
-        os.killpg(session_id, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
 
 
 def grading_environment(source: Path) -> dict:

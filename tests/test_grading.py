@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from instructor.grade import grade_submission
@@ -166,6 +167,20 @@ def test_a_kernel_that_ignores_interrupts_is_killed_with_a_message(grade, tiny_b
     assert results["score"] == 0
     assert "Make sure every cell finishes" in results["output"]
     assert results["execution_time"] < 120
+    assert leftover_grading_processes() == []
+
+
+def leftover_grading_processes() -> list:
+    """Processes still running for a grading whose temporary folder is gone."""
+    leftovers = []
+    for process in psutil.process_iter():
+        try:
+            bundle_data = process.environ().get("MNIST_NPZ", "")
+        except psutil.Error:
+            continue
+        if "/gradescope-" in bundle_data and not Path(bundle_data).parent.exists():
+            leftovers.append(process.pid)
+    return leftovers
 
 
 @pytest.mark.parametrize("statement", ["import sys\nsys.exit()", "raise KeyboardInterrupt"])
