@@ -58,7 +58,9 @@ def load_mnist(path=None):
 
 
 def mnist_file(path=None) -> Path:
-    """The MNIST file :func:`load_mnist` reads, downloading it into Keras's cache if needed.
+    """The MNIST file :func:`load_mnist` reads, as an absolute path, downloading it into
+    Keras's cache if needed. A relative path (``MNIST_NPZ=../data/mnist.npz``) is taken from
+    the current folder, so the result stays valid for code that runs elsewhere.
 
     The file is not verified here; :func:`load_mnist` verifies what it reads.
 
@@ -75,7 +77,7 @@ def mnist_file(path=None) -> Path:
                 f"MNIST file not found: {source} (from {origin}). "
                 "Check the path, or unset it to use Keras's cache or download."
             )
-        return source
+        return source.resolve()
     cached = keras_cache_path()
     if not cached.is_file():
         _download_into_keras_cache()

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from student.mnist import MNISTError, load_mnist
+from student.mnist import MNISTError, load_mnist, mnist_file
 
 TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -29,6 +29,12 @@ def test_reads_the_environment_variable(monkeypatch, mnist_npz, arrays):
     monkeypatch.setenv("MNIST_NPZ", str(mnist_npz))
     (_, y_train), _ = load_mnist()
     assert np.array_equal(y_train, arrays["y_train"])
+
+
+def test_a_relative_path_is_resolved_from_the_current_folder(monkeypatch, mnist_npz):
+    monkeypatch.chdir(mnist_npz.parent)
+    monkeypatch.setenv("MNIST_NPZ", mnist_npz.name)
+    assert mnist_file() == mnist_npz.resolve()
 
 
 def test_accepts_a_resaved_copy_with_a_different_container(tmp_path, arrays):
