@@ -242,9 +242,10 @@ def check_nonnegative_integers(**answers) -> Verdict:
 def evaluate_accuracy(model, x, y) -> float:
     """The fraction of images in ``x`` whose highest-scoring class is the label in ``y``.
 
-    ``x`` holds float images scaled to [0, 1] in the model's input shape; ``y`` holds
-    integer labels ``(N,)`` or one-hot rows ``(N, classes)``. The model runs in batches,
-    in inference mode.
+    ``x`` holds images in the model's input shape: floats scaled to [0, 1], or uint8 pixels
+    (0-255), which are scaled one batch at a time so that no float copy of the whole set sits
+    in memory beside the student's training data. ``y`` holds integer labels ``(N,)`` or
+    one-hot rows ``(N, classes)``. The model runs in batches, in inference mode.
 
     Example:
     >>> import keras
@@ -268,14 +269,15 @@ def evaluate_accuracy(model, x, y) -> float:
             f"the images have shape {x.shape}, but the model takes {expected_text}: images must be "
             f"{expected_text} float32 scaled to [0, 1]."
         )
-    if not np.issubdtype(x.dtype, np.floating):
+    pixels_are_bytes = x.dtype == np.uint8
+    if not (pixels_are_bytes or np.issubdtype(x.dtype, np.floating)):
         raise ValueError(
             f"the images are {x.dtype}, but the model needs float32 pixels scaled to [0, 1] "
-            "(divide by 255.0, as in the lesson)."
+            "(divide by 255.0, as in the lesson), or uint8 pixels to be scaled here."
         )
     if len(x) == 0:
         raise ValueError("there are no images to evaluate (x is empty).")
-    if x.min() < 0 or x.max() > 1:
+    if not pixels_are_bytes and (x.min() < 0 or x.max() > 1):
         raise ValueError(
             f"the pixel values range from {x.min():g} to {x.max():g}; scale them to [0, 1] "
             "(divide by 255.0, as in the lesson)."
@@ -303,7 +305,10 @@ def evaluate_accuracy(model, x, y) -> float:
 
     correct = 0
     for start in range(0, len(x), _BATCH_SIZE):
-        scores = np.asarray(model(x[start : start + _BATCH_SIZE], training=False))
+        batch = x[start : start + _BATCH_SIZE]
+        if pixels_are_bytes:
+            batch = batch.astype("float32") / 255
+        scores = np.asarray(model(batch, training=False))
         correct += int(np.sum(scores.argmax(axis=1) == labels[start : start + _BATCH_SIZE]))
     return correct / len(x)
 

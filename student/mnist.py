@@ -54,7 +54,24 @@ def load_mnist(path=None):
     >>> x_train.shape, x_train.dtype                           # doctest: +SKIP
     ((60000, 28, 28), dtype('uint8'))
     """
-    return _read_verified(mnist_file(path))
+    arrays = _read_verified(mnist_file(path), EXPECTED_ARRAYS)
+    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+
+
+def load_mnist_test(path=None):
+    """Load only MNIST's 10,000 test images and labels, ``(x_test, y_test)``, as uint8.
+
+    Found and verified as :func:`load_mnist` does, without reading the training images:
+    the autograder evaluates students' models with it, while their training data is still
+    in memory.
+
+    Example:
+    >>> x_test, y_test = load_mnist_test()  # doctest: +SKIP
+    >>> x_test.shape, y_test.shape          # doctest: +SKIP
+    ((10000, 28, 28), (10000,))
+    """
+    arrays = _read_verified(mnist_file(path), ("x_test", "y_test"))
+    return arrays["x_test"], arrays["y_test"]
 
 
 def mnist_file(path=None) -> Path:
@@ -84,7 +101,7 @@ def mnist_file(path=None) -> Path:
     return cached
 
 
-def _read_verified(source: Path):
+def _read_verified(source: Path, names) -> dict:
     if not zipfile.is_zipfile(source):
         raise MNISTError(
             f"{source} is not an .npz file (it is not a zip archive; "
@@ -92,13 +109,13 @@ def _read_verified(source: Path):
         )
     try:
         with np.load(source, allow_pickle=False) as archive:
-            missing = sorted(set(EXPECTED_ARRAYS) - set(archive.files))
+            missing = sorted(set(names) - set(archive.files))
             if missing:
                 raise MNISTError(
                     f"{source} is missing the array(s) {', '.join(missing)} "
                     f"(it has {', '.join(sorted(archive.files)) or 'none'}). {_HOW_TO_FIX}"
                 )
-            arrays = {name: archive[name] for name in EXPECTED_ARRAYS}
+            arrays = {name: archive[name] for name in names}
     except MNISTError:
         raise
     except Exception as error:
@@ -106,12 +123,12 @@ def _read_verified(source: Path):
         # "Bad CRC-32" or "Error -3 while decompressing data".
         raise MNISTError(f"{source} cannot be read ({error}); it may be truncated. {_HOW_TO_FIX}") from error
     _verify(arrays, source)
-    return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
+    return arrays
 
 
 def _verify(arrays, source):
-    for name, (shape, expected_sha256) in EXPECTED_ARRAYS.items():
-        array = arrays[name]
+    for name, array in arrays.items():
+        shape, expected_sha256 = EXPECTED_ARRAYS[name]
         if array.dtype != np.uint8 or array.shape != shape:
             raise MNISTError(
                 f"{source}: {name} is {array.dtype} {array.shape}, expected uint8 {shape}. {_HOW_TO_FIX}"

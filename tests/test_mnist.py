@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from student.mnist import MNISTError, load_mnist, mnist_file
+from student.mnist import MNISTError, load_mnist, load_mnist_test, mnist_file
 
 TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -86,6 +86,21 @@ def test_refuses_a_file_missing_y_test(tmp_path, arrays):
     np.savez(path, **{k: v for k, v in arrays.items() if k != "y_test"})
     with pytest.raises(MNISTError, match=r"no-y-test\.npz is missing the array\(s\) y_test"):
         load_mnist(path)
+
+
+def test_the_test_set_alone_is_the_same_test_set(mnist_npz, arrays):
+    x_test, y_test = load_mnist_test(mnist_npz)
+    assert np.array_equal(x_test, arrays["x_test"]) and np.array_equal(y_test, arrays["y_test"])
+
+
+def test_the_test_set_alone_is_verified_and_needs_no_training_arrays(tmp_path, arrays):
+    test_only = tmp_path / "test-only.npz"
+    np.savez(test_only, x_test=arrays["x_test"], y_test=arrays["y_test"])
+    assert load_mnist_test(test_only)[0].shape == (10000, 28, 28)
+    tampered = tmp_path / "tampered-labels.npz"
+    np.savez(tampered, x_test=arrays["x_test"], y_test=(arrays["y_test"] + 1) % 10)
+    with pytest.raises(MNISTError, match=r"tampered-labels\.npz: y_test does not match MNIST"):
+        load_mnist_test(tampered)
 
 
 def test_refuses_a_file_that_is_not_a_zip(tmp_path):
