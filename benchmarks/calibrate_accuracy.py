@@ -20,7 +20,7 @@ from nbclient import NotebookClient
 
 MEASURE = """\
 import numpy as np
-from autograder.checks import evaluate_accuracy
+from student.checks import evaluate_accuracy
 from student.mnist import load_mnist_test
 x_calibration, y_calibration = load_mnist_test()
 x_calibration = np.expand_dims(x_calibration, -1)

@@ -194,8 +194,11 @@ def process_role(cmdline: list) -> str:
     text = " ".join(cmdline)
     for marker, role in (
         ("ipykernel_launcher", "notebook kernel (ipykernel)"),
-        ("autograder.gradescope --otter", "otter child (gradescope.py)"),
-        ("run_otter.py", "run_otter.py (gradescope.py)"),
+        ("harness.run_notebook", "notebook runner (student side)"),
+        ("harness.checker", "checker (trusted side)"),
+        ("harness.answers.serve", "call server (student side)"),
+        ("bwrap", "bubblewrap"),
+        ("run_otter.py", "supervisor (run_otter.py)"),
         ("instructor grade", "instructor grade"),
         ("otter run", "otter run"),
     ):

@@ -1,16 +1,21 @@
 """Build an assignment: the student folder and the Gradescope bundle, from the master notebook.
 
 A pipeline of small steps around ``otter assign``:
-1. stage the master notebook with this project's runtime packages, pins and MNIST, and
-   add the build settings to its assignment config (the master holds content only);
+1. stage the master notebook with this project's packages, pins and MNIST, and add the
+   build settings to its assignment config (the master holds content only): ``student``
+   (the kernel's package: MNIST loader, checks) goes to students and the bundle,
+   ``harness`` (grading) to the bundle only;
 2. run ``otter assign`` on the staged copy;
 3. publish to ``dist/<name>/`` reproducibly: notebooks with stable cell ids, and a bundle
    zip with sorted entries and fixed timestamps whose ``run_otter.py`` is our entry point
-   (``autograder/run_otter.py``).
+   (``harness/run_otter.py``), with the answer names each question's tests read and the
+   students' public tests; and check that nothing shipped to students holds a hidden
+   test's expected number.
 """
 
 import importlib.metadata
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -22,17 +27,31 @@ from typing import NamedTuple
 import nbformat
 import yaml
 
-import autograder
+import harness
 import student
-from autograder.limits import LIMITS_FILENAME, GradingLimits
-from autograder.results import QUESTION_ORDER_FILENAME
+from harness.layout import ANSWER_NAMES_FILENAME, LIMITS_FILENAME, PUBLIC_TESTS_DIRNAME, QUESTION_ORDER_FILENAME
+from harness.limits import GradingLimits
+from harness.sandbox import USERADD_COMMAND
 from student.mnist import load_mnist, mnist_file
+
+from .answer_names import names_read_by
 
 DISTRIBUTION = "otter-assignments"
 CONFIG_MARKER = "# ASSIGNMENT CONFIG"
 # Not an otter setting: the build takes it out of the config and ships it in the bundle.
 LIMITS_KEY = "grading_limits"
-RUNTIME_PACKAGES = (student, autograder)
+ANSWERS_KEY = "answers"
+STUDENT_PACKAGES = (student,)
+BUNDLE_PACKAGES = (harness,)
+# Gradescope runs setup.sh as root when it builds the image: the user for the student's
+# code, and bubblewrap in case the container allows namespaces.
+SETUP_ADDITIONS = f"""
+# otter-assignments: the unprivileged user that runs the student's notebook, and its
+# way to the Python environment under /root (passing through, not listing)
+apt-get install -y bubblewrap || true
+id {USERADD_COMMAND[-1]} >/dev/null 2>&1 || {' '.join(USERADD_COMMAND)}
+chmod o+x /root
+"""
 FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 EXECUTABLES = {"run_autograder", "setup.sh"}
 
@@ -49,6 +68,8 @@ class Build:
     student_notebook: Path
     bundle: Path
     solution_notebook: Path
+    derived_answers: dict
+    """Answer names the build derived from the tests, per question that declared none."""
 
 
 def find_master(assignment_dir: Path) -> Path:
@@ -101,13 +122,14 @@ class _Settings(NamedTuple):
     name: str
     limits: GradingLimits
     question_order: list[str]
+    declared_answers: dict
 
 
 def _stage(master: Path, stage: Path, mnist) -> _Settings:
     shutil.copytree(
         master.parent, stage, ignore=shutil.ignore_patterns("submissions", "*.md", "__pycache__", ".ipynb_checkpoints")
     )
-    for package in RUNTIME_PACKAGES:
+    for package in (*STUDENT_PACKAGES, *BUNDLE_PACKAGES):
         package_dir = Path(package.__file__).parent
         shutil.copytree(package_dir, stage / package_dir.name, ignore=shutil.ignore_patterns("__pycache__"))
     data = mnist_file(mnist)
@@ -122,8 +144,10 @@ def _stage(master: Path, stage: Path, mnist) -> _Settings:
     if not name:
         raise BuildError(f"{master}: the ASSIGNMENT CONFIG has no 'name'; add e.g. 'name: {master.stem}'")
     limits = GradingLimits().updated(config.pop(LIMITS_KEY, None) or {}, origin=f"{master}: {LIMITS_KEY}")
-    config["files"] = [*config.get("files", []), *(Path(p.__file__).parent.name for p in RUNTIME_PACKAGES)]
-    config["autograder_files"] = [*config.get("autograder_files", []), "mnist.npz"]
+    config["files"] = [*config.get("files", []), *(Path(p.__file__).parent.name for p in STUDENT_PACKAGES)]
+    config["autograder_files"] = [
+        *config.get("autograder_files", []), "mnist.npz", *(Path(p.__file__).parent.name for p in BUNDLE_PACKAGES)
+    ]
     config["requirements"] = "requirements.txt"
     config["overwrite_requirements"] = True
     config["python_version"] = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -132,17 +156,19 @@ def _stage(master: Path, stage: Path, mnist) -> _Settings:
     config["run_tests"] = False
     cell.source = CONFIG_MARKER + "\n" + yaml.safe_dump(config, sort_keys=False)
     nbformat.write(notebook, stage / master.name)
-    return _Settings(name, limits, _question_names(notebook))
+    questions = _question_configs(notebook)
+    declared = {q["name"]: list(q[ANSWERS_KEY]) for q in questions if q.get(ANSWERS_KEY)}
+    return _Settings(name, limits, [q["name"] for q in questions], declared)
 
 
-def _question_names(notebook) -> list[str]:
-    names = []
+def _question_configs(notebook) -> list[dict]:
+    configs = []
     for cell in notebook.cells:
         if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
             question = yaml.safe_load(cell.source[len("# BEGIN QUESTION"):]) or {}
             if "name" in question:
-                names.append(question["name"])
-    return names
+                configs.append(question)
+    return configs
 
 
 def _config_cell(notebook):
@@ -161,7 +187,7 @@ def _run_otter_assign(master: Path, output: Path) -> None:
 
 
 def _publish(otter_output: Path, master_name: str, settings: "_Settings", destination: Path) -> Build:
-    name, limits, question_order = settings
+    name = settings.name
     if destination.exists():
         shutil.rmtree(destination)
     student_dir, grading_dir = destination / "student", destination / "autograder"
@@ -179,8 +205,63 @@ def _publish(otter_output: Path, master_name: str, settings: "_Settings", destin
 
     (otter_zip,) = (otter_output / "autograder").glob("*.zip")
     bundle = grading_dir / f"{name}-autograder.zip"
-    _write_bundle(otter_zip, bundle, limits, question_order)
-    return Build(name, student_dir / master_name, bundle, solution)
+    answer_names, derived = _answer_names(otter_zip, settings.declared_answers)
+    _write_bundle(otter_zip, bundle, settings, answer_names, student_dir / "tests")
+    _refuse_shipped_answers(student_dir, _hidden_numbers(otter_zip), student_dir / master_name)
+    return Build(name, student_dir / master_name, bundle, solution, derived)
+
+
+def _answer_names(otter_zip: Path, declared: dict) -> tuple[dict, dict]:
+    """Per question, the names its tests read: declared in the master, or derived from the tests."""
+    names, derived = {}, {}
+    for question, cases in _test_cases(otter_zip).items():
+        if question in declared:
+            names[question] = declared[question]
+        else:
+            found = set()
+            for case in cases:
+                found |= names_read_by(case.body)
+            names[question] = derived[question] = sorted(found)
+    return names, derived
+
+
+def _test_cases(otter_zip: Path) -> dict:
+    from otter.nbmeta_config import NBMetadataConfig
+    from otter.test_files import create_test_file
+
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(otter_zip) as archive:
+        tests = [n for n in archive.namelist() if n.startswith("tests/") and n.endswith(".py")]
+        archive.extractall(tmp, members=tests)
+        return {
+            test_file.name: test_file.test_cases
+            for test_file in (create_test_file(str(Path(tmp, t)), NBMetadataConfig()) for t in sorted(tests))
+        }
+
+
+def _hidden_numbers(otter_zip: Path) -> set[str]:
+    """Whole numbers (10 or more) written in the hidden tests: what they expect of answers."""
+    numbers = set()
+    for cases in _test_cases(otter_zip).values():
+        for case in cases:
+            if case.hidden:
+                numbers |= set(re.findall(r"(?<![\w.])\d{2,}(?![\w.])", case.body))
+    return numbers
+
+
+def _refuse_shipped_answers(student_dir: Path, numbers: set[str], notebook: Path) -> None:
+    """Refuse a build whose student files (the lesson aside) show a hidden test's number."""
+    shown_in_lesson = set(re.findall(r"\d+", notebook.read_text()))
+    secrets = numbers - shown_in_lesson
+    for path in sorted(student_dir.rglob("*")):
+        if not path.is_file() or path == notebook or path.suffix not in {".py", ".md", ".txt", ".ipynb", ".json", ".yml"}:
+            continue
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+            found = secrets & set(re.findall(r"\d+", line))
+            if found:
+                raise BuildError(
+                    f"{path.relative_to(student_dir)}:{number} shows {', '.join(sorted(found))}, which a hidden "
+                    "test expects; students get this file, so change the number there."
+                )
 
 
 def _normalise_notebook_file(path: Path) -> None:
@@ -196,7 +277,7 @@ def _normalised_notebook(raw: bytes) -> bytes:
     return (nbformat.writes(notebook) + "\n").encode()
 
 
-def _write_bundle(otter_zip: Path, bundle: Path, limits: GradingLimits, question_order: list[str]) -> None:
+def _write_bundle(otter_zip: Path, bundle: Path, settings: "_Settings", answer_names: dict, public_tests: Path) -> None:
     entries = {}
     with zipfile.ZipFile(otter_zip) as source:
         for info in source.infolist():
@@ -204,9 +285,13 @@ def _write_bundle(otter_zip: Path, bundle: Path, limits: GradingLimits, question
                 continue
             data = source.read(info)
             entries[info.filename] = _normalised_notebook(data) if info.filename.endswith(".ipynb") else data
-    entries["run_otter.py"] = (Path(autograder.__file__).parent / "run_otter.py").read_bytes()
-    entries[LIMITS_FILENAME] = limits.to_json().encode()
-    entries[QUESTION_ORDER_FILENAME] = (json.dumps(question_order) + "\n").encode()
+    entries["run_otter.py"] = (Path(harness.__file__).parent / "run_otter.py").read_bytes()
+    entries["setup.sh"] = entries["setup.sh"] + SETUP_ADDITIONS.encode()
+    entries[LIMITS_FILENAME] = settings.limits.to_json().encode()
+    entries[QUESTION_ORDER_FILENAME] = (json.dumps(settings.question_order) + "\n").encode()
+    entries[ANSWER_NAMES_FILENAME] = (json.dumps(answer_names, indent=2, sort_keys=True) + "\n").encode()
+    for path in sorted(public_tests.glob("*.py")):
+        entries[f"{PUBLIC_TESTS_DIRNAME}/{path.name}"] = path.read_bytes()
     with zipfile.ZipFile(bundle, "w") as target:
         for filename in sorted(entries):
             info = zipfile.ZipInfo(filename, date_time=FIXED_ZIP_TIME)

@@ -9,6 +9,23 @@ from .grade import GradingError, grade_submission, score_table
 from .validate import outcome_table, validate as validate_submissions
 
 
+NO_SANDBOX = click.option(
+    "--no-sandbox", is_flag=True,
+    help="Run student code without bubblewrap, as this user, with the network on. Only for notebooks you trust.",
+)
+
+
+def _sandbox(no_sandbox: bool) -> str:
+    if not no_sandbox:
+        return "require"
+    click.echo(
+        "warning: --no-sandbox: each notebook runs as you, with your rights and the network: it can read and "
+        "change your files, reach the network, and leave processes running.",
+        err=True,
+    )
+    return "none"
+
+
 @click.group()
 def main():
     """Build, grade and validate otter-format assignments (see README.md)."""
@@ -29,6 +46,11 @@ def build(assignment_dir, dist_root, mnist):
     click.echo(f"student notebook:   {result.student_notebook}")
     click.echo(f"Gradescope bundle:  {result.bundle}")
     click.echo(f"solution notebook:  {result.solution_notebook}")
+    for question, names in result.derived_answers.items():
+        click.echo(
+            f"{question}: the grader exports {', '.join(names) or 'nothing'} (read by its tests; "
+            "name the answers with 'answers: [...]' in its BEGIN QUESTION cell to choose)"
+        )
 
 
 @main.command()
@@ -38,11 +60,15 @@ def build(assignment_dir, dist_root, mnist):
 @click.option("--output", "-o", type=click.Path(path_type=Path), default=None, help="Also copy results.json here.")
 @click.option("--cell-timeout", type=float, default=None, help="Seconds one cell may run (default: the bundle's).")
 @click.option("--total-timeout", type=float, default=None, help="Seconds for the whole notebook (default: the bundle's).")
-def grade(submission, bundle, output, cell_timeout, total_timeout):
-    """Grade SUBMISSION (a notebook or the student's export zip) as Gradescope would."""
+@NO_SANDBOX
+def grade(submission, bundle, output, cell_timeout, total_timeout, no_sandbox):
+    """Grade SUBMISSION (a notebook or the student's export zip) as Gradescope would.
+
+    The student's code runs in a bubblewrap sandbox as an unprivileged user.
+    """
     overrides = {k: v for k, v in {"cell_timeout": cell_timeout, "total_timeout": total_timeout}.items() if v is not None}
     try:
-        results = grade_submission(bundle, submission, output, overrides)
+        results = grade_submission(bundle, submission, output, overrides, sandbox=_sandbox(no_sandbox))
     except (GradingError, ValueError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{submission}:")
@@ -54,10 +80,11 @@ def grade(submission, bundle, output, cell_timeout, total_timeout):
 @click.option("--dist", "dist_root", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
               help="Where 'instructor build' put the assignment.")
 @click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
-def validate(assignment_dir, dist_root, jobs):
+@NO_SANDBOX
+def validate(assignment_dir, dist_root, jobs, no_sandbox):
     """Grade ASSIGNMENT_DIR/submissions with the built bundle; fail on any unexpected score."""
     try:
-        outcomes = validate_submissions(assignment_dir, dist_root, jobs)
+        outcomes = validate_submissions(assignment_dir, dist_root, jobs, sandbox=_sandbox(no_sandbox))
     except (FileNotFoundError, GradingError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(outcome_table(outcomes))

@@ -6,9 +6,13 @@ Gradescope unpacks the bundle into ``/autograder/source``, puts the upload in
 and runs the bundle's own ``run_otter.py`` with this environment's Python (in place of
 ``run_autograder``'s conda activation, and of the installs ``setup.sh`` would make).
 The bundle and the submission are only read.
+
+The student's code runs sandboxed (``harness.sandbox``): bubblewrap is required unless the
+caller passes ``sandbox="none"`` (the CLI's ``--no-sandbox``).
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,14 +20,17 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.limits import LIMITS_FILENAME, GradingLimits
+from harness.layout import LIMITS_FILENAME
+from harness.limits import GradingLimits
+from harness.sandbox import SANDBOX_ENV
 
 
 class GradingError(Exception):
     """The bundle or the submission path cannot be used; the message says why."""
 
 
-def grade_submission(bundle: Path, submission: Path, output: Path | None = None, limit_overrides=None) -> dict:
+def grade_submission(bundle: Path, submission: Path, output: Path | None = None, limit_overrides=None,
+                     sandbox: str = "require") -> dict:
     """Grade ``submission`` (a notebook, zip or any file a student uploaded) with ``bundle``.
 
     Returns the results.json dictionary, and also writes it to ``output`` if given.
@@ -52,8 +59,14 @@ def grade_submission(bundle: Path, submission: Path, output: Path | None = None,
             shutil.copytree(submission, uploaded, dirs_exist_ok=True)
         else:
             shutil.copyfile(submission, uploaded / submission.name)
-        completed = subprocess.run([sys.executable, str(source / "run_otter.py")], cwd=root, capture_output=True, text=True)
+        completed = subprocess.run(
+            [sys.executable, str(source / "run_otter.py")], cwd=root, capture_output=True, text=True,
+            env={**os.environ, SANDBOX_ENV: sandbox},
+        )
         results_file = results / "results.json"
+        refusal = completed.stderr.strip().splitlines()[-1:] if completed.returncode else []
+        if refusal and refusal[0].startswith("grading refused: "):
+            raise GradingError(refusal[0].removeprefix("grading refused: "))
         if completed.returncode != 0 or not results_file.is_file():
             raise GradingError(
                 f"the bundle's grader wrote no results.json for {submission} (exit status "

@@ -32,7 +32,7 @@ class Outcome:
         return all(self.got.get(question) == points for question, points in self.expected.items())
 
 
-def validate(assignment_dir: Path, dist_root: Path = Path("dist"), jobs: int = 2) -> list[Outcome]:
+def validate(assignment_dir: Path, dist_root: Path = Path("dist"), jobs: int = 2, sandbox: str = "require") -> list[Outcome]:
     """Grade every submission listed in ``expected.yml`` with the built bundle.
 
     Example:
@@ -59,7 +59,7 @@ def validate(assignment_dir: Path, dist_root: Path = Path("dist"), jobs: int = 2
         raise FileNotFoundError(f"submissions listed in {expected_file} but not found: {', '.join(missing)}")
 
     def run(key: str) -> Outcome:
-        results = grade_submission(bundle, path_of(key))
+        results = grade_submission(bundle, path_of(key), sandbox=sandbox)
         return Outcome(key, expected[key], {test["name"]: test["score"] for test in results["tests"]}, results)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -31,7 +31,7 @@ def results_validator():
 
     import jsonschema
 
-    from autograder.results import SCHEMA_PATH
+    from harness.results import SCHEMA_PATH
 
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)

@@ -60,7 +60,7 @@ def test_the_bundle_carries_the_pins_the_python_and_verified_mnist(two_builds, t
     for requirement in runtime_requirements():
         assert requirement in environment
     assert (build.student_notebook.parent / "requirements.txt").read_text().split() == runtime_requirements()
-    assert "from autograder.gradescope import main" in entry
+    assert "from harness.supervisor import main" in entry
     (x_train, _), _ = load_mnist(tmp_path / "files" / "mnist.npz")
     assert x_train.shape == (60000, 28, 28)
 
@@ -95,6 +95,28 @@ def test_a_new_assignment_in_assignments_builds_with_the_same_command(tmp_path, 
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "dist" / "tiny" / "autograder" / "tiny-autograder.zip").is_file()
     assert (tmp_path / "dist" / "tiny" / "student" / "tiny.ipynb").is_file()
+
+
+def test_answer_names_are_declared_or_derived_from_the_tests(tiny_build, nn_dist):
+    with zipfile.ZipFile(tiny_build.bundle) as bundle:
+        assert json.loads(bundle.read("answer_names.json")) == {"answer": ["answer"], "square": ["square"]}
+    assert tiny_build.derived_answers == {"answer": ["answer"], "square": ["square"]}
+    with zipfile.ZipFile(nn_dist / "neural-networks" / "autograder" / "neural-networks-autograder.zip") as bundle:
+        declared = json.loads(bundle.read("answer_names.json"))
+    assert declared["mlp-params"] == ["mlp_16x16_weights", "mlp_16x16_biases"]
+    assert declared["mlp-accuracy"] == ["mlp_keras"]
+
+
+def test_a_student_file_showing_a_hidden_answer_is_refused(tmp_path, mnist_npz):
+    assignment = tmp_path / "tiny"
+    shutil.copytree(ASSIGNMENTS["tiny"], assignment)
+    (assignment / "hint.py").write_text('"""Example: square(7) gives 49."""\n')
+    master = assignment / "tiny.ipynb"
+    notebook = nbformat.read(master, as_version=4)
+    notebook.cells[0].source = notebook.cells[0].source.replace("name: tiny\n", "name: tiny\nfiles:\n  - hint.py\n")
+    nbformat.write(notebook, master)
+    with pytest.raises(BuildError, match=r"hint.py:1 shows 49, which a hidden test expects"):
+        build_assignment(assignment, tmp_path / "dist", mnist_npz)
 
 
 def test_a_folder_without_a_master_notebook_is_refused(tmp_path):
@@ -170,11 +192,12 @@ def test_the_student_folder_runs_on_its_own(tiny_build):
     folder = tiny_build.student_notebook.parent
     notebook = nbformat.read(tiny_build.student_notebook, as_version=4)
     notebook.cells = [c for c in notebook.cells if "grader.export" not in c.source]
-    notebook.cells.append(nbformat.v4.new_code_cell("import autograder.checks, student.mnist\nprint(autograder.checks.__file__)"))
+    notebook.cells.append(nbformat.v4.new_code_cell("import student.checks, student.mnist\nprint(student.checks.__file__)"))
     NotebookClient(notebook, timeout=120, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
     texts = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in notebook.cells]
-    assert texts[-1].strip() == str(folder / "autograder" / "checks.py")
+    assert texts[-1].strip() == str(folder / "student" / "checks" / "__init__.py")
     check = next(c for c in notebook.cells if c.source == 'grader.check("square")')
     # The blank square() is a function, so its one public check passes; the hidden one is not shipped.
     assert "square results: All test cases passed!" in json.dumps(check.outputs)
     assert (folder / "README.md").read_text().count("pip install -r requirements.txt") == 1
+    assert not (folder / "harness").exists(), "the grading harness is for the bundle only"

@@ -1,4 +1,4 @@
-"""Tests of autograder.checks on real (small, untrained) Keras models and a fitted MLPClassifier."""
+"""Tests of student.checks on real (small, untrained) Keras models and a fitted MLPClassifier."""
 
 import os
 import subprocess
@@ -13,7 +13,7 @@ from keras import layers
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from autograder.checks import (
+from student.checks import (
     ParameterCount,
     Verdict,
     check_accuracy,
@@ -592,7 +592,7 @@ def test_placeholder_counts_as_unanswered():
 
 def test_import_does_not_load_keras_or_sklearn():
     code = (
-        "import sys, autograder.checks; "
+        "import sys, student.checks; "
         "print(sorted({'keras', 'tensorflow', 'sklearn'} & set(sys.modules)))"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

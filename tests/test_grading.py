@@ -141,9 +141,9 @@ def test_a_notebook_of_another_assignment_is_refused_by_otters_name_check(grade,
 
 def test_a_submission_cannot_bring_its_own_checks(grade, tiny_build, tmp_path):
     folder = tmp_path / "upload"
-    (folder / "autograder").mkdir(parents=True)
-    (folder / "autograder" / "__init__.py").write_text("raise SystemExit('replaced')\n")
-    write(answered(tiny_build, "import autograder.limits"), folder / "tiny.ipynb")
+    (folder / "student").mkdir(parents=True)
+    (folder / "student" / "__init__.py").write_text("raise SystemExit('replaced')\n")
+    write(answered(tiny_build, "import student.checks"), folder / "tiny.ipynb")
     assert grade(folder)["score"] == 3
 
 
@@ -191,7 +191,8 @@ def test_exits_and_interrupts_in_a_cell_do_not_stop_grading(grade, tiny_build, t
 def test_os_exit_ends_grading_with_a_message_naming_the_cell(grade, tiny_build, tmp_path):
     results = grade(write(answered(tiny_build, "import os\nos._exit(3)"), tmp_path / "tiny.ipynb"))
     assert results["score"] == 0
-    assert "stopped while running the cell that starts with `import os`" in results["output"]
+    cell = 1 + next(i for i, c in enumerate(nbformat.read(tmp_path / "tiny.ipynb", as_version=4).cells) if "os._exit" in c.source)
+    assert f"stopped while running cell {cell}." in results["output"]
 
 
 def test_fifty_megabytes_of_output_are_dropped_not_stored(grade, tiny_build, tmp_path):

@@ -8,7 +8,6 @@ import json
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-LIMITS_FILENAME = "grading_limits.json"
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ class GradingLimits:
         return self.total_timeout + self.results_timeout + 30
 
     def to_json(self) -> str:
-        """These limits as JSON, as the bundle carries them in ``source/grading_limits.json``.
+        """These limits as JSON, as the bundle carries them (``layout.Bundle.limits``).
 
         Example:
         >>> '"cell_timeout": 180' in GradingLimits().to_json()

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCHEMA_PATH = Path(__file__).with_name("results_schema.json")
-QUESTION_ORDER_FILENAME = "questions.json"
 
 HIDDEN_VISIBILITY = "after_published"
+MAX_MESSAGE_CHARS = 1000
 
 # The checks end failing tests with ``assert verdict, verdict.message``: that last line of
 # the doctest transcript is the sentence meant for the student.
@@ -44,9 +44,13 @@ class QuestionResult:
     name: str
     cases: list[CaseResult]
     notes: list[str] = field(default_factory=list)
+    earned: float | None = None
+    """The score when it is not the sum of the passed cases (otter's ``all_or_nothing``)."""
 
     @property
     def score(self) -> float:
+        if self.earned is not None:
+            return self.earned
         return sum(case.points for case in self.cases if case.passed)
 
     @property
@@ -69,22 +73,23 @@ def in_notebook_order(questions: list[QuestionResult], order: list[str]) -> list
     return sorted(questions, key=lambda q: (position.get(q.name, len(order)), q.name))
 
 
-def questions_from_otter(grading_results) -> list[QuestionResult]:
-    """Per-question results from otter's ``GradingResults`` (what ``results.pkl`` holds)."""
-    questions = []
-    for name in grading_results.test_files:
-        test_file = grading_results.get_result(name)
-        cases = [
-            CaseResult(
-                passed=result.passed,
-                hidden=result.test_case.hidden,
-                points=result.test_case.points,
-                feedback="" if result.passed else student_message(result.message or ""),
-            )
-            for result in test_file.test_case_results
-        ]
-        questions.append(QuestionResult(name, cases))
-    return questions
+def question_from_test_file(test_file) -> QuestionResult:
+    """One question's result from an otter ``TestFile`` that has run.
+
+    Its score is otter's (which honours ``all_or_nothing``), clamped to the question's points.
+    """
+    cases = [
+        CaseResult(
+            passed=result.passed,
+            hidden=result.test_case.hidden,
+            points=result.test_case.points,
+            feedback="" if result.passed else student_message(result.message or ""),
+        )
+        for result in test_file.test_case_results
+    ]
+    question = QuestionResult(test_file.name, cases)
+    question.earned = min(max(test_file.score, 0), test_file.possible)
+    return question
 
 
 def questions_not_graded(tests_dir: Path, reason: str) -> list[QuestionResult]:
@@ -187,4 +192,25 @@ def _question_output(question: QuestionResult) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    r"""``text`` on one line, capped, with Markdown and HTML outside code spans escaped.
+
+    Messages can quote the student's values; escaped, they cannot format the page, link
+    elsewhere or pose as the autograder's own text.
+
+    Example:
+    >>> print(_one_line("`mlp_keras`: got <b>[x](y)</b>\n  *fine*"))
+    `mlp_keras`: got &lt;b&gt;\[x\](y)&lt;/b&gt; \*fine\*
+    """
+    text = " ".join(text.split())
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[: MAX_MESSAGE_CHARS - 1] + "…"
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unclosed code span: escape its backtick too
+        parts[-2:] = [parts[-2] + "\\`" + parts[-1]]
+    parts[::2] = [_escape(part) for part in parts[::2]]
+    return "`".join(parts)
+
+
+def _escape(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\*_\[\]#|!~])", r"\\\1", text)

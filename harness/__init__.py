@@ -1,0 +1,1 @@
+"""The grading harness: ships only in the Gradescope bundle, never to students."""

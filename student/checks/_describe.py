@@ -1,0 +1,20 @@
+"""Private helpers that put received values and counts into the checks' messages."""
+
+
+def _describe(value):
+    """A short phrase for a received value, e.g. "float 7.0" or "str '7'"."""
+    if value is Ellipsis:
+        return "`...` (the placeholder to replace with your answer)"
+    text = repr(value) if isinstance(value, str) else str(value)
+    if len(text) > 60:
+        text = text[:59] + "…"
+    kind = type(value).__name__
+    return text if value is None or text.startswith(kind) else f"{kind} {text}"
+
+
+def _plural(count, noun):
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _join(items):
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
