@@ -84,7 +84,8 @@ class LimitedExecutePreprocessor(ExecutePreprocessor):
 
     async def _async_handle_timeout(self, timeout, cell=None):
         if cell is not None:
-            self.timed_out.append(self.nb.cells.index(cell))
+            # By identity: two cells with the same source are equal as dictionaries.
+            self.timed_out.append(next(i for i, c in enumerate(self.nb.cells) if c is cell))
             cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text=TIMEOUT_NOTICE.format(timeout=timeout)))
         return await super()._async_handle_timeout(timeout, cell)
 

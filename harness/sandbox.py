@@ -260,9 +260,7 @@ def lock_bundle(bundle_root: Path, readable: list[Path]) -> None:
     bundle_root.chmod(0o711)
     for path in readable:
         for parent in path.parents:
-            if parent == bundle_root.parent:
-                break
-            parent.chmod(parent.stat().st_mode | 0o011)
+            parent.chmod(parent.stat().st_mode | 0o011)  # passing through, not listing
         if not path.exists():
             continue
         for folder, dirs, files in os.walk(path):

@@ -1,0 +1,87 @@
+"""The sandbox levels through the real pipeline: bubblewrap (locally), the student user alone
+(Gradescope's Docker, which forbids namespaces), and the refusal when neither is possible."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from harness.sandbox import STUDENT_UID, detect
+from instructor.grade import grade_submission
+from test_grading import answered, scores, write
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="these cases switch users: they need root")
+
+# The bundle's packages are on the kernel's path; its tests sit beside them.
+READ_TESTS = """\
+import os, pathlib
+tests = pathlib.Path(os.environ["PYTHONPATH"]).parent / "tests"
+try:
+    answer = [path.read_text() for path in tests.iterdir()]
+except OSError as error:
+    answer = type(error).__name__
+"""
+
+
+@pytest.fixture
+def python_reachable_by_other_users():
+    """The student user runs this venv's Python in place at the user level: open /root for passing through,
+    as the bundle's setup.sh does on Gradescope, and close it again after."""
+    opened = []
+    for folder in {*Path(sys.executable).parents, *Path(sys.executable).resolve().parents}:
+        mode = folder.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            folder.chmod(mode | stat.S_IXOTH)
+            opened.append((folder, mode))
+    yield
+    for folder, mode in opened:
+        folder.chmod(mode)
+
+
+def student_processes() -> list:
+    return [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and STUDENT_UID <= p.info["uids"].real < STUDENT_UID + 64]
+
+
+def test_gradings_at_once_never_share_a_student_user():
+    first, second = detect("require"), detect("require")
+    assert first.level == second.level == "bwrap"
+    assert first.uid != second.uid and {first.uid, second.uid} <= set(range(STUDENT_UID, STUDENT_UID + 64))
+
+
+def test_at_the_user_level_the_notebook_is_graded_and_cannot_read_the_tests(
+    tiny_build, tmp_path, python_reachable_by_other_users, results_validator
+):
+    honest = grade_submission(tiny_build.bundle, write(answered(tiny_build), tmp_path / "tiny.ipynb"), sandbox="user")
+    results_validator(honest)
+    assert scores(honest) == {"square": 2, "answer": 1}
+    notebook = answered(tiny_build, READ_TESTS)
+    (tmp_path / "attack").mkdir()
+    results = grade_submission(tiny_build.bundle, write(notebook, tmp_path / "attack" / "tiny.ipynb"), sandbox="user")
+    # The bundle's tests exist but are closed to the student user: the answer is the list of errors.
+    assert scores(results) == {"square": 2, "answer": 0}
+    assert "square(7) should be 49" not in json.dumps(results)
+    assert student_processes() == []
+
+
+def test_without_bubblewrap_local_grading_refuses_with_what_to_do(tiny_build, tmp_path):
+    root = tmp_path / "autograder"
+    for folder in ("source", "submission", "results"):
+        (root / folder).mkdir(parents=True)
+    with zipfile.ZipFile(tiny_build.bundle) as bundle:
+        bundle.extractall(root / "source")
+    nbformat.write(answered(tiny_build), root / "submission" / "tiny.ipynb")
+    no_bwrap = {"PATH": "/nonexistent", "GRADING_SANDBOX": "require", "MNIST_NPZ": os.environ.get("MNIST_NPZ", "")}
+    completed = subprocess.run([sys.executable, str(root / "source" / "run_otter.py")], env=no_bwrap,
+                               capture_output=True, text=True)
+    assert completed.returncode != 0
+    assert "bubblewrap (bwrap) cannot run here" in completed.stderr
+    assert "--no-sandbox" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not (root / "results" / "results.json").exists()
