@@ -27,6 +27,8 @@ demo: $(BIN)/instructor sandbox-tool
 	$(BIN)/instructor build assignments/$(ASSIGNMENT)
 	$(BIN)/instructor grade $(BUILT)/autograder/$(ASSIGNMENT).ipynb --bundle $(BUNDLE) -o $(BUILT)/results/reference.json
 	$(BIN)/instructor grade $(BUILT)/student/$(ASSIGNMENT).ipynb --bundle $(BUNDLE) -o $(BUILT)/results/blank.json
+	$(BIN)/instructor grade-all assignments/$(ASSIGNMENT)/submissions --bundle $(BUNDLE) -o $(BUILT)/class
+	cat $(BUILT)/class/summary.md
 
 test: $(BIN)/instructor sandbox-tool
 	$(BIN)/pytest

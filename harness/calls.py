@@ -135,5 +135,6 @@ def _read_line(stream, timeout: float) -> bytes | None:
 
 def start_command(answers_folder: str) -> list[str]:
     """The call server's command line (run as the student, in the sandbox)."""
-    return [sys.executable, "-m", "harness.answers.serve", answers_folder]
+    # -P: the student's folder (its working directory) must not come first on the path.
+    return [sys.executable, "-P", "-m", "harness.answers.serve", answers_folder]
 

@@ -18,7 +18,9 @@ MAX_MESSAGE_CHARS = 1000
 # The checks end failing tests with ``assert verdict, verdict.message``: that last line of
 # the doctest transcript is the sentence meant for the student.
 _ASSERTION_LINE = re.compile(r"^\s*AssertionError: (.+)$", re.MULTILINE)
-_ERROR_LINE = re.compile(r"^\s*(\w+(?:Error|Exception|Interrupt)): (.+)$", re.MULTILINE)
+_ERROR_LINE = re.compile(r"^\s*(?:\w+\.)*(\w+(?:Error|Exception|Interrupt)): (.+)$", re.MULTILINE)
+# Raised by the proxies of the student's functions (``harness.calls``): its text is the sentence.
+_STUDENT_CODE_ERROR = "StudentCodeError"
 
 
 @dataclass
@@ -115,6 +117,8 @@ def student_message(transcript: str) -> str:
     Example:
     >>> student_message("Failed example:\\n    assert v, v.message\\nAssertionError: layer 2: expected Dense(16)")
     'layer 2: expected Dense(16)'
+    >>> student_message("Exception raised:\\n    harness.calls.StudentCodeError: `square` raised ValueError: no")
+    '`square` raised ValueError: no'
     """
     assertion = _ASSERTION_LINE.findall(transcript)
     if assertion:
@@ -122,7 +126,7 @@ def student_message(transcript: str) -> str:
     error = _ERROR_LINE.findall(transcript)
     if error:
         kind, text = error[-1]
-        return f"the test raised {kind}: {text.strip()}"
+        return text.strip() if kind == _STUDENT_CODE_ERROR else f"the test raised {kind}: {text.strip()}"
     return transcript.strip() or "the test failed without a message"
 
 

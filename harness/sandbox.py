@@ -284,8 +284,9 @@ def _bwrap_arguments(readable: list[Path], writable: Path, *, as_root: bool) -> 
             arguments += ["--symlink", os.readlink(path), directory]
         elif path.is_dir():
             arguments += ["--ro-bind", directory, directory]
-    arguments += ["--proc", "/proc", "--dev", "/dev", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
-    arguments += ["--size", str(TMP_BYTES), "--tmpfs", "/dev/shm"]
+    arguments += ["--proc", "/proc", "--dev", "/dev"]
+    for shared in ("/tmp", "/dev/shm"):  # private to this sandbox, writable as on any machine
+        arguments += ["--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", shared]
     python = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent.parent}
     for path in [*sorted(python), *(p for p in readable if p.exists())]:
         arguments += [*_open_parents(path), "--ro-bind", str(path), str(path)]

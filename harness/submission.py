@@ -8,6 +8,7 @@ the notebook's export cell makes, or anything else. Each problem becomes a
 import json
 import shutil
 import zipfile
+import zlib
 from pathlib import Path
 
 import nbformat
@@ -45,7 +46,10 @@ def isolate_notebook(submission_dir: Path, limits: GradingLimits) -> Path:
 
 
 def _find_notebook(submission_dir: Path, limits: GradingLimits) -> tuple[str, bytes]:
-    files = [p for p in submission_dir.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts]
+    files = [
+        p for p in submission_dir.rglob("*")
+        if p.is_file() and not {".ipynb_checkpoints", "__MACOSX"} & set(p.relative_to(submission_dir).parts)
+    ]
     notebooks = [p for p in files if p.suffix == ".ipynb"]
     zips = [p for p in files if p.suffix == ".zip"]
     if len(notebooks) > 1:
@@ -98,8 +102,14 @@ def _notebook_from_zip(path: Path, limits: GradingLimits) -> tuple[str, bytes]:
         member = members[0]
         # The size in the zip's directory can lie; read one byte past the cap to catch that.
         _check_size(member.filename, member.file_size, limits)
-        with archive.open(member) as stream:
-            raw = stream.read(limits.max_notebook_bytes + 1)
+        try:
+            with archive.open(member) as stream:
+                raw = stream.read(limits.max_notebook_bytes + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+            raise SubmissionError(
+                f"{member.filename} in {path.name} cannot be read ({error}): the zip is damaged or encrypted. "
+                f"Make the zip again with the notebook's last cell, or upload the .ipynb itself."
+            ) from None
         _check_size(member.filename, len(raw), limits)
         return Path(member.filename).name, raw
 

@@ -95,7 +95,7 @@ def _run_student_side(autograder_dir, bundle: Bundle, folders: RunFolders, limit
     env = student_environment(bundle, folders)
     readable = [*bundle.kernel_readable(), folders.request]
     finished = sandbox.run(
-        [sys.executable, "-m", "harness.run_notebook", str(folders.request), str(folders.report)],
+        [sys.executable, "-P", "-m", "harness.run_notebook", str(folders.request), str(folders.report)],
         env=env, readable=readable, writable=folders.student, timeout=limits.hard_timeout,
         log=folders.root / RUNNER_LOG,
     )

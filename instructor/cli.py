@@ -6,6 +6,7 @@ import click
 
 from .build import BuildError, build_assignment
 from .grade import GradingError, grade_submission, score_table
+from .grade_all import GradeAllError, grade_all as grade_class
 from .validate import outcome_table, validate as validate_submissions
 
 
@@ -92,3 +93,44 @@ def validate(assignment_dir, dist_root, jobs, no_sandbox):
     if mismatches:
         raise click.ClickException(f"{len(mismatches)} submission(s) scored other than expected: {', '.join(mismatches)}")
     click.echo(f"all {len(outcomes)} submissions scored as expected")
+
+
+SHOWN_PROBLEMS = 20
+
+
+@main.command("grade-all")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--bundle", type=click.Path(path_type=Path), required=True,
+              help="The autograder zip from 'instructor build'.")
+@click.option("--output", "-o", "outdir", type=click.Path(path_type=Path), required=True,
+              help="Folder for the results, gradebook.csv, summary.md and grades.png.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Submissions graded at once (default: the cores, as far as memory allows about 1 GB each).")
+@click.option("--force", is_flag=True, help="Regrade submissions already graded with this bundle.")
+@NO_SANDBOX
+def grade_all(submissions, bundle, outdir, jobs, force, no_sandbox):
+    """Grade a whole class: SUBMISSIONS is a folder of notebooks or zips (one per student) or
+    Gradescope's "Export Submissions" zip.
+
+    Each submission is graded as 'instructor grade' does, several at once. A second run reuses
+    what was graded with the same bundle. Writes OUTDIR/results/<submission>/results.json,
+    gradebook.csv, summary.md and grades.png.
+    """
+    try:
+        report = grade_class(submissions, bundle, outdir, jobs, force, sandbox=_sandbox(no_sandbox))
+    except GradeAllError as error:
+        raise click.ClickException(str(error)) from error
+    problems = [row for row in report.rows if row.outcome.status != "graded"]
+    for row in problems[:SHOWN_PROBLEMS]:
+        click.echo(f"{row.outcome.status}: {row.student.name} ({row.submission.label}): {row.outcome.reason}")
+    if len(problems) > SHOWN_PROBLEMS:
+        click.echo(f"... and {len(problems) - SHOWN_PROBLEMS} more not graded: see summary.md")
+    if report.ignored:
+        click.echo(f"ignored (not a notebook or zip): {', '.join(report.ignored)}")
+    click.echo(
+        f"graded {report.count('graded')}, failed {report.count('failed')}, missing {report.count('missing')} "
+        f"({len(report.rows)} students; {report.graded_now} graded now, {report.reused} already graded with this "
+        f"bundle, {report.seconds:.0f} s)"
+    )
+    for name in ("gradebook.csv", "summary.md", "grades.png"):
+        click.echo(f"{name + ':':<15}{outdir / name}")

@@ -26,7 +26,11 @@ from harness.sandbox import SANDBOX_ENV
 
 
 class GradingError(Exception):
-    """The bundle or the submission path cannot be used; the message says why."""
+    """The bundle or the submission path cannot be used, or the grader wrote no results; the message says why."""
+
+
+class GradingRefused(GradingError):
+    """The bundle's grader refused to run student code here (no sandbox); nothing was graded."""
 
 
 def grade_submission(bundle: Path, submission: Path, output: Path | None = None, limit_overrides=None,
@@ -66,7 +70,7 @@ def grade_submission(bundle: Path, submission: Path, output: Path | None = None,
         results_file = results / "results.json"
         refusal = completed.stderr.strip().splitlines()[-1:] if completed.returncode else []
         if refusal and refusal[0].startswith("grading refused: "):
-            raise GradingError(refusal[0].removeprefix("grading refused: "))
+            raise GradingRefused(refusal[0].removeprefix("grading refused: "))
         if completed.returncode != 0 or not results_file.is_file():
             raise GradingError(
                 f"the bundle's grader wrote no results.json for {submission} (exit status "

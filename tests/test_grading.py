@@ -113,6 +113,26 @@ def test_a_zip_without_a_notebook_is_refused(grade, tmp_path):
     assert "contains no notebook" in results["output"]
 
 
+def test_a_damaged_zip_member_is_refused_with_a_message(grade, tiny_build, tmp_path):
+    archive = tmp_path / "answers.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as bundle:
+        bundle.writestr("tiny.ipynb", nbformat.writes(answered(tiny_build)))
+    data = bytearray(archive.read_bytes())
+    data[100] ^= 0xFF  # inside the stored notebook: its CRC no longer matches
+    archive.write_bytes(bytes(data))
+    results = grade(archive)
+    assert results["score"] == 0
+    assert "tiny.ipynb in answers.zip cannot be read" in results["output"]
+
+
+def test_macos_metadata_beside_an_uploaded_notebook_is_ignored(grade, tiny_build, tmp_path):
+    folder = tmp_path / "upload"
+    (folder / "__MACOSX").mkdir(parents=True)
+    (folder / "__MACOSX" / "._tiny.ipynb").write_bytes(b"\x00\x05\x16\x07")
+    write(answered(tiny_build), folder / "tiny.ipynb")
+    assert grade(folder)["score"] == 3
+
+
 def test_a_zip_with_two_notebooks_is_refused(grade, tiny_build, tmp_path):
     archive = tmp_path / "submission.zip"
     with zipfile.ZipFile(archive, "w") as zf:

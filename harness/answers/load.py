@@ -344,7 +344,8 @@ def _import_module(name: str, module_name: object):
     if type(module_name) is not str or not _MODULE_NAME.fullmatch(module_name):
         raise _Problem(f"`{name}` is a module the autograder cannot import.")
     top = module_name.partition(".")[0]
-    if top in DENIED_MODULES or module_name in DENIED_MODULES:
+    # Importing a module runs it: only packages' public modules, never a `__main__` or `_private` one.
+    if top in DENIED_MODULES or module_name in DENIED_MODULES or any(part.startswith("_") for part in module_name.split(".")):
         raise _Problem(f"`{name}` is the module `{module_name}`, which the autograder does not import.")
     if top not in sys.stdlib_module_names and top not in _installed_top_levels():
         raise _Problem(f"`{name}` is the module `{module_name}`, which is not installed where your notebook is graded.")
