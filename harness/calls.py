@@ -16,6 +16,8 @@ import time
 from .answers.codec import BadData, NotData, decode, encode
 
 CALL_TIMEOUT = 10.0
+CALLS_BUDGET = 120.0
+"""All calls of one grading together: the checker must finish well within its own limit."""
 MAX_GENERATOR_ITEMS = 10_000
 MAX_REPLY_BYTES = 64 << 20
 
@@ -31,8 +33,10 @@ class CallServer:
     ``stop`` ends it; the server is restarted after a call that timed out or crashed it.
     """
 
-    def __init__(self, start, stop, timeout: float = CALL_TIMEOUT):
+    def __init__(self, start, stop, timeout: float = CALL_TIMEOUT, budget: float = CALLS_BUDGET):
         self._start, self._stop, self._timeout = start, stop, timeout
+        self._deadline = time.monotonic() + budget
+        self._budget = budget
         self._process = None
 
     def call(self, name: str, args: tuple, kwargs: dict):
@@ -51,16 +55,21 @@ class CallServer:
             self._process = None
 
     def _exchange(self, line: str, name: str) -> dict:
+        timeout = min(self._timeout, self._deadline - time.monotonic())
+        if timeout <= 0:
+            raise StudentCodeError(
+                f"`{name}` was not run: your functions used up the {self._budget:g} s the autograder gives them in all"
+            )
         if self._process is None or self._process.poll() is not None:
             self._process = self._start()
         try:
             self._process.stdin.write(line.encode())
             self._process.stdin.flush()
-            raw = _read_line(self._process.stdout, self._timeout)
+            raw = _read_line(self._process.stdout, timeout)
         except (BrokenPipeError, TimeoutError) as error:
             self.close()
             if isinstance(error, TimeoutError):
-                raise StudentCodeError(f"`{name}` did not return within {self._timeout:g} s") from None
+                raise StudentCodeError(f"`{name}` did not return within {max(timeout, 1):.0f} s") from None
             raise StudentCodeError(f"`{name}` stopped the process running it") from None
         if raw is None:
             self.close()

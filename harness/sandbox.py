@@ -16,6 +16,7 @@ Whatever the level, ``StudentProcess`` ends with no process of the student left:
 PID namespace dies with its first process, and a dedicated user's processes are killed by id.
 """
 
+import collections
 import os
 import pwd
 import resource
@@ -25,6 +26,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,7 @@ namespaces: for testing that level), ``none``."""
 MAX_PROCESSES = 1024  # TensorFlow alone runs ~100 threads; threads count as processes
 MAX_FILE_BYTES = 1 << 30
 TMP_BYTES = 1 << 30
+LOG_BYTES = 1 << 20
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 _SHARED_TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 
@@ -117,17 +120,21 @@ class Sandbox:
             log: Path) -> "Finished":
         """Run ``command`` as the student to its end or to ``timeout``; nothing of it outlives this call.
 
-        Its output goes to ``log``, for the instructor only: the grader never reads it.
+        The last ``LOG_BYTES`` of its output go to ``log``, for the instructor only: the
+        grader never reads it, and the student cannot make it big.
         """
-        with log.open("wb") as output:
-            process = self.start(command, env=env, readable=readable, writable=writable,
-                                 stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+        process = self.start(command, env=env, readable=readable, writable=writable,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        tail = _Tail(process.stdout)
+        tail.start()
         try:
             process.wait(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
             timed_out = True
         self.stop(process)
+        tail.join(timeout=10)  # every writer is dead: the pipe is closed
+        log.write_bytes(tail.text())
         return Finished(process.returncode, timed_out)
 
     def stop(self, process: subprocess.Popen) -> None:
@@ -160,6 +167,25 @@ class Sandbox:
             time.sleep(0.05)
         for folder in _SHARED_TMP_DIRS:
             _remove_owned_by(Path(folder), self.uid)
+
+
+class _Tail(threading.Thread):
+    """Reads a pipe to its end, keeping only the last ``LOG_BYTES``."""
+
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self._stream, self._chunks, self._size = stream, collections.deque(), 0
+
+    def run(self):
+        for chunk in iter(lambda: self._stream.read1(65536), b""):
+            self._chunks.append(chunk)
+            self._size += len(chunk)
+            while self._size - len(self._chunks[0]) >= LOG_BYTES:
+                self._size -= len(self._chunks.popleft())
+        self._stream.close()
+
+    def text(self) -> bytes:
+        return b"".join(self._chunks)[-LOG_BYTES:]
 
 
 @dataclass(frozen=True)

@@ -52,9 +52,7 @@ def main(autograder_dir: Path) -> None:
         _run_student_side(autograder_dir, bundle, folders, limits, sandbox, context)
         folders.context.write_text(context.to_json())
         _check(bundle, folders, results, limits)
-        if (folders.root / RUNNER_LOG).is_file():
-            # For the instructor: what the notebook printed outside its cells. Nothing reads it.
-            shutil.copyfile(folders.root / RUNNER_LOG, results.parent / RUNNER_LOG)
+        _show_runner_output(folders.root / RUNNER_LOG)
     finally:
         shutil.rmtree(run_root, ignore_errors=True)
 
@@ -104,6 +102,16 @@ def _run_student_side(autograder_dir, bundle: Bundle, folders: RunFolders, limit
         "readable": [str(p) for p in readable], "writable": str(folders.student),
     }
     context.notices += _run_notices(finished, _read_report(folders.report), limits)
+
+
+def _show_runner_output(log: Path) -> None:
+    """The end of what the notebook's runner printed, on stdout: Gradescope shows it to instructors only."""
+    if not log.is_file():
+        return
+    text = log.read_bytes().decode("utf-8", "replace")
+    # Student-controlled text: no terminal control sequences reach the instructor's screen.
+    printable = "".join(c if c.isprintable() or c in "\n\t" else "?" for c in text)
+    print(f"--- the notebook runner's output (last {len(text):,} characters) ---\n{printable}", flush=True)
 
 
 def _check(bundle: Bundle, folders: RunFolders, results: Path, limits: GradingLimits) -> None:

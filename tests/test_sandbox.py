@@ -85,3 +85,19 @@ def test_without_bubblewrap_local_grading_refuses_with_what_to_do(tiny_build, tm
     assert "--no-sandbox" in completed.stderr
     assert "Traceback" not in completed.stderr
     assert not (root / "results" / "results.json").exists()
+
+
+def test_what_the_notebook_prints_outside_its_cells_reaches_the_instructor_capped(tiny_build, tmp_path):
+    root = tmp_path / "autograder"
+    for folder in ("source", "submission", "results"):
+        (root / folder).mkdir(parents=True)
+    with zipfile.ZipFile(tiny_build.bundle) as bundle:
+        bundle.extractall(root / "source")
+    flood = "import os\nfor _ in range(8):\n    os.write(1, b'\\x1b[2J' + b'x' * (1 << 20))"
+    nbformat.write(answered(tiny_build, flood), root / "submission" / "tiny.ipynb")
+    completed = subprocess.run([sys.executable, str(root / "source" / "run_otter.py")],
+                               env={**os.environ, "GRADING_SANDBOX": "require"}, capture_output=True)
+    assert completed.returncode == 0
+    assert json.loads((root / "results" / "results.json").read_text())["score"] == 3
+    assert (1 << 20) <= len(completed.stdout) < (1 << 20) + 4096
+    assert b"\x1b" not in completed.stdout
