@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 CELL_NUMBER_KEY = "grading_cell_number"
+# jax is installed for the checker (Keras's NumPy backend needs it). TensorFlow imports it
+# whenever it can, which would cost the student's kernel about 100 MiB and 2 CPU seconds.
+WITHOUT_JAX = 'import sys as _sys\n_sys.modules.setdefault("jax", None)\n'
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def run(request: Request, report_path: Path) -> None:
         force_python3_kernel=True,
     ).preprocess(notebook, {})
     otter_prepared.cells[-1] = nbformat.v4.new_code_cell(_export_cell(request))
+    otter_prepared.cells.insert(0, nbformat.v4.new_code_cell(WITHOUT_JAX))
 
     executor = LimitedExecutePreprocessor(GradingLimits().updated(request.limits, origin="request"), kernel_name="python3")
     try:

@@ -70,16 +70,21 @@ def test_at_the_user_level_the_notebook_is_graded_and_cannot_read_the_tests(
     assert student_processes() == []
 
 
-def test_without_bubblewrap_local_grading_refuses_with_what_to_do(tiny_build, tmp_path):
-    root = tmp_path / "autograder"
+def gradescope_tree(tiny_build, root: Path, notebook) -> Path:
+    """/autograder as Gradescope lays it out, to run the bundle's own entry point on ``notebook``."""
     for folder in ("source", "submission", "results"):
         (root / folder).mkdir(parents=True)
     with zipfile.ZipFile(tiny_build.bundle) as bundle:
         bundle.extractall(root / "source")
-    nbformat.write(answered(tiny_build), root / "submission" / "tiny.ipynb")
+    nbformat.write(notebook, root / "submission" / "tiny.ipynb")
+    return root / "source" / "run_otter.py"
+
+
+def test_without_bubblewrap_local_grading_refuses_with_what_to_do(tiny_build, tmp_path):
+    root = tmp_path / "autograder"
+    entry = gradescope_tree(tiny_build, root, answered(tiny_build))
     no_bwrap = {"PATH": "/nonexistent", "GRADING_SANDBOX": "require", "MNIST_NPZ": os.environ.get("MNIST_NPZ", "")}
-    completed = subprocess.run([sys.executable, str(root / "source" / "run_otter.py")], env=no_bwrap,
-                               capture_output=True, text=True)
+    completed = subprocess.run([sys.executable, str(entry)], env=no_bwrap, capture_output=True, text=True)
     assert completed.returncode != 0
     assert "bubblewrap (bwrap) cannot run here" in completed.stderr
     assert "--no-sandbox" in completed.stderr
@@ -89,14 +94,10 @@ def test_without_bubblewrap_local_grading_refuses_with_what_to_do(tiny_build, tm
 
 def test_what_the_notebook_prints_outside_its_cells_reaches_the_instructor_capped(tiny_build, tmp_path):
     root = tmp_path / "autograder"
-    for folder in ("source", "submission", "results"):
-        (root / folder).mkdir(parents=True)
-    with zipfile.ZipFile(tiny_build.bundle) as bundle:
-        bundle.extractall(root / "source")
     flood = "import os\nfor _ in range(8):\n    os.write(1, b'\\x1b[2J' + b'x' * (1 << 20))"
-    nbformat.write(answered(tiny_build, flood), root / "submission" / "tiny.ipynb")
-    completed = subprocess.run([sys.executable, str(root / "source" / "run_otter.py")],
-                               env={**os.environ, "GRADING_SANDBOX": "require"}, capture_output=True)
+    entry = gradescope_tree(tiny_build, root, answered(tiny_build, flood))
+    completed = subprocess.run([sys.executable, str(entry)], env={**os.environ, "GRADING_SANDBOX": "require"},
+                               capture_output=True)
     assert completed.returncode == 0
     assert json.loads((root / "results" / "results.json").read_text())["score"] == 3
     assert (1 << 20) <= len(completed.stdout) < (1 << 20) + 4096
