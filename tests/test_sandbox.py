@@ -16,6 +16,7 @@ import pytest
 from harness.sandbox import STUDENT_UID, detect
 from instructor.grade import grade_submission
 from test_grading import answered, scores, write
+from test_tamper import uid_in_use
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="these cases switch users: they need root")
 
@@ -45,8 +46,12 @@ def python_reachable_by_other_users():
         folder.chmod(mode)
 
 
-def student_processes() -> list:
-    return [p.pid for p in psutil.process_iter(["uids"]) if p.info["uids"] and STUDENT_UID <= p.info["uids"].real < STUDENT_UID + 64]
+def leftover_student_processes() -> list:
+    """Processes of a student user that no running grading holds (another test run's are not leftovers)."""
+    return [
+        p.pid for p in psutil.process_iter(["uids"])
+        if p.info["uids"] and STUDENT_UID <= p.info["uids"].real < STUDENT_UID + 64 and not uid_in_use(p.info["uids"].real)
+    ]
 
 
 def test_gradings_at_once_never_share_a_student_user():
@@ -67,7 +72,7 @@ def test_at_the_user_level_the_notebook_is_graded_and_cannot_read_the_tests(
     # The bundle's tests exist but are closed to the student user: the answer is the list of errors.
     assert scores(results) == {"square": 2, "answer": 0}
     assert "square(7) should be 49" not in json.dumps(results)
-    assert student_processes() == []
+    assert leftover_student_processes() == []
 
 
 def gradescope_tree(tiny_build, root: Path, notebook) -> Path:
