@@ -45,26 +45,27 @@ def main(bundle_root: Path, run_root: Path, results_path: Path, failure: str | N
     """Grade, or with ``failure`` only report every question at zero with that message."""
     bundle, folders = Bundle(bundle_root), RunFolders(run_root)
     context = Context.read(folders.context)
-    order = _question_order(bundle)
+    order = bundle.read_question_order()
     if failure is not None or not context.graded:
         reason = "not graded (see the message above)"
         notices = [*context.notices, *([failure] if failure else [])]
         questions = in_notebook_order(questions_not_graded(bundle.tests, reason), order)
         write_results(results_path, build_results(questions, execution_time=_elapsed(context), notices=notices))
         return
-    questions, notes = grade(bundle, folders, context)
+    answer_names = bundle.read_answer_names()
+    questions = grade(bundle, folders, context, answer_names)
     questions = in_notebook_order(questions, order)
     write_results(results_path, build_results(questions, execution_time=_elapsed(context), notices=context.notices))
     # Notes come after the scores are safe on disk: analysing the student's notebook must
     # never cost points already earned.
     try:
-        _add_skipped_cell_notes(questions, bundle, context)
+        _add_skipped_cell_notes(questions, answer_names, context)
     except Exception:  # noqa: BLE001 - any failure here only loses a hint
         return
     write_results(results_path, build_results(questions, execution_time=_elapsed(context), notices=context.notices))
 
 
-def grade(bundle: Bundle, folders: RunFolders, context: Context) -> tuple[list[QuestionResult], dict]:
+def grade(bundle: Bundle, folders: RunFolders, context: Context, answer_names: dict) -> list[QuestionResult]:
     """Each bundle question graded on the exported answers."""
     from otter.nbmeta_config import NBMetadataConfig
     from otter.test_files import create_test_file
@@ -83,7 +84,6 @@ def grade(bundle: Bundle, folders: RunFolders, context: Context) -> tuple[list[Q
     if answers.callables:
         server = _call_server(context, folders)
         namespace.update({name: StudentFunction(name, server) for name in answers.callables})
-    answer_names = _answer_names(bundle)
     questions = []
     try:
         for path in sorted(bundle.tests.glob("*.py")):
@@ -97,7 +97,7 @@ def grade(bundle: Bundle, folders: RunFolders, context: Context) -> tuple[list[Q
     finally:
         if server is not None:
             server.close()
-    return questions, answers.problems
+    return questions
 
 
 def write_results(path: Path, results: dict) -> None:
@@ -130,15 +130,7 @@ def _call_server(context: Context, folders: RunFolders):
     return CallServer(start, sandbox.stop)
 
 
-def _answer_names(bundle: Bundle) -> dict[str, list[str]]:
-    return json.loads(bundle.answer_names.read_text()) if bundle.answer_names.is_file() else {}
-
-
-def _question_order(bundle: Bundle) -> list[str]:
-    return json.loads(bundle.question_order.read_text()) if bundle.question_order.is_file() else []
-
-
-def _add_skipped_cell_notes(questions: list[QuestionResult], bundle: Bundle, context: Context) -> None:
+def _add_skipped_cell_notes(questions: list[QuestionResult], answer_names: dict, context: Context) -> None:
     import nbformat
 
     from .skipped_cells import misplaced_answers
@@ -146,7 +138,6 @@ def _add_skipped_cell_notes(questions: list[QuestionResult], bundle: Bundle, con
     if context.notebook is None:
         return
     notebook = nbformat.read(context.notebook, as_version=4)
-    answer_names = _answer_names(bundle)
     for question in questions:
         misplaced = misplaced_answers(notebook, answer_names.get(question.name, []))
         for name, cells in misplaced.items():

@@ -18,6 +18,7 @@ PosixPath('/autograder/source/tests')
 PosixPath('/tmp/run/student/answers')
 """
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +64,14 @@ class Bundle:
     def answer_names(self) -> Path:
         """Per question, the notebook variables its tests read (declared or derived at build)."""
         return self.root / ANSWER_NAMES_FILENAME
+
+    def read_answer_names(self) -> dict[str, list[str]]:
+        """Per question, the names its tests read (empty for a bundle built without them)."""
+        return json.loads(self.answer_names.read_text()) if self.answer_names.is_file() else {}
+
+    def read_question_order(self) -> list[str]:
+        """The questions in notebook order."""
+        return json.loads(self.question_order.read_text()) if self.question_order.is_file() else []
 
     @property
     def otter_config(self) -> Path:

@@ -83,7 +83,7 @@ def _run_student_side(autograder_dir, bundle: Bundle, folders: RunFolders, limit
         notebook=str(notebook),
         public_tests=str(bundle.public_tests),
         answers_folder=str(folders.answers),
-        answer_names=sorted({name for names in _answer_names(bundle).values() for name in names}),
+        answer_names=sorted({name for names in bundle.read_answer_names().values() for name in names}),
         limits=json.loads(limits.to_json()),
         seed=otter_config.get("seed"),
         seed_variable=otter_config.get("seed_variable"),
@@ -202,10 +202,6 @@ def _read_report(path: Path) -> RunReport | None:
     if len(text) > MAX_REPORT_BYTES:
         return None
     return RunReport.parse(text.decode("utf-8", "replace"))
-
-
-def _answer_names(bundle: Bundle) -> dict[str, list[str]]:
-    return json.loads(bundle.answer_names.read_text()) if bundle.answer_names.is_file() else {}
 
 
 def student_environment(bundle: Bundle, folders: RunFolders) -> dict:
