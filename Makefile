@@ -6,12 +6,12 @@ ASSIGNMENT := neural-networks
 BUILT := dist/$(ASSIGNMENT)
 BUNDLE := $(BUILT)/autograder/$(ASSIGNMENT)-autograder.zip
 
-.PHONY: demo test validate bench sandbox-tool
+.PHONY: demo test validate bench sandbox-tool pdf-tools platforms
 
 # The environment: exact pins from pyproject.toml, reinstalled when it changes.
 $(BIN)/instructor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,neural-networks]'
 	touch $@
 
 # Local grading runs student code in bubblewrap (Debian's package); as root, install it.
@@ -23,14 +23,25 @@ sandbox-tool:
 	    echo "Grading needs bubblewrap: install it (sudo apt-get install bubblewrap), then run make again." >&2; exit 1; \
 	  fi; }
 
+# The export's PDF of hand-graded questions is printed by Chromium, and the tests read it
+# with poppler's pdftotext/pdfimages: Debian's packages, installed as root.
+pdf-tools:
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else \
+	    echo "The PDF export and its tests need Chromium and poppler-utils: install them (sudo apt-get install chromium poppler-utils), then run make again." >&2; exit 1; \
+	  fi; }
+
 demo: $(BIN)/instructor sandbox-tool
 	$(BIN)/instructor build assignments/$(ASSIGNMENT)
 	$(BIN)/instructor grade $(BUILT)/autograder/$(ASSIGNMENT).ipynb --bundle $(BUNDLE) -o $(BUILT)/results/reference.json
 	$(BIN)/instructor grade $(BUILT)/student/$(ASSIGNMENT).ipynb --bundle $(BUNDLE) -o $(BUILT)/results/blank.json
-	$(BIN)/instructor grade-all assignments/$(ASSIGNMENT)/submissions --bundle $(BUNDLE) -o $(BUILT)/class
+	$(BIN)/instructor validate assignments/$(ASSIGNMENT) --write-fixtures
+	$(BIN)/instructor grade-all $(BUILT)/fixtures --bundle $(BUNDLE) -o $(BUILT)/class
 	cat $(BUILT)/class/summary.md
 
-test: $(BIN)/instructor sandbox-tool
+test: $(BIN)/instructor sandbox-tool pdf-tools
 	$(BIN)/pytest
 
 validate: $(BIN)/instructor sandbox-tool
@@ -39,3 +50,8 @@ validate: $(BIN)/instructor sandbox-tool
 
 bench: $(BIN)/instructor sandbox-tool
 	$(BIN)/python benchmarks/grading_cost.py
+
+# Does the students' requirements.txt resolve on every platform and Python? pip's dry run,
+# by hand: it downloads each platform's wheels (several GB in all).
+platforms: $(BIN)/instructor
+	$(BIN)/python tools/platforms.py

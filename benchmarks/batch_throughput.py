@@ -5,8 +5,8 @@ Run by hand, never in CI (about 15-20 minutes on 2 cores)::
     MNIST_NPZ=../shared/data/mnist.npz .venv/bin/python benchmarks/batch_throughput.py
 
 It builds ``assignments/neural-networks`` (``instructor build``, into ``dist/``), grades one
-submission untimed to warm the page cache, then, over the fixture submissions
-(``assignments/neural-networks/submissions/*.ipynb``):
+submission untimed to warm the page cache, then, over the self-test fixtures (made from the build
+by ``instructor validate --write-fixtures`` into ``dist/neural-networks/fixtures/``):
 
 1. ``instructor grade-all`` at its default job count (``--jobs`` to choose), into a fresh folder;
 2. ``instructor grade`` on each submission, one after the other.
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ASSIGNMENT = "neural-networks"
 BUNDLE = REPO / "dist" / ASSIGNMENT / "autograder" / f"{ASSIGNMENT}-autograder.zip"
-SUBMISSIONS = REPO / "assignments" / ASSIGNMENT / "submissions"
+SUBMISSIONS = REPO / "dist" / ASSIGNMENT / "fixtures"
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "batch.md"
 GIB = 1 << 30
 MEMORY_PER_WORKER = GIB  # instructor.grade_all.MEMORY_PER_WORKER
@@ -66,7 +66,6 @@ def main(argv=None) -> None:
     env = base_environment()
     if not env.get("MNIST_NPZ"):
         sys.exit("set MNIST_NPZ to the MNIST file (e.g. MNIST_NPZ=../shared/data/mnist.npz)")
-    notebooks = sorted(SUBMISSIONS.glob("*.ipynb"))
     machine = machine_description()
     load_before = uptime()
     started_at = datetime.datetime.now(datetime.timezone.utc)
@@ -74,6 +73,9 @@ def main(argv=None) -> None:
         step(f"building {ASSIGNMENT}")
         subprocess.run([str(BIN / "instructor"), "build", f"assignments/{ASSIGNMENT}"], cwd=REPO, env=env, check=True,
                        stdout=subprocess.DEVNULL)
+    subprocess.run([str(BIN / "instructor"), "validate", f"assignments/{ASSIGNMENT}", "--write-fixtures"], cwd=REPO,
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    notebooks = sorted(SUBMISSIONS.glob("*.ipynb"))
     work = Path(tempfile.mkdtemp(prefix="batch-bench-"))
     step(f"warm-up: one untimed grading (work folder {work})")
     subprocess.run([str(BIN / "instructor"), "grade", str(SUBMISSIONS / "reference.ipynb"), "--bundle", str(BUNDLE)],
@@ -151,7 +153,7 @@ def render(*, machine, started_at, load_before, load_after, command, batch_comma
         f"- `uptime` after:  `{load_after}`",
         "- Other engineers' test suites may have been running on this machine at the same time: the load",
         "  averages above say how busy it was. Wall-clock figures stretch with that load; CPU seconds much less.",
-        f"- submissions: the {count} notebooks in `{display(SUBMISSIONS)}/`, each graded in",
+        f"- submissions: the {count} self-test fixtures, made from the build in `{display(SUBMISSIONS)}/`, each graded in",
         "  the sandbox with the bundle `instructor build` made; one untimed grading first warmed the page cache.",
         f"- grade-all: `{' '.join(shlex.quote(display(c)) for c in batch_command)}`",
         f"  ({jobs} jobs, its default on this machine: the cores, as far as memory allows 1 GiB each)",

@@ -28,6 +28,7 @@ STUDENT_USER = "otter-student"
 LIMITS_FILENAME = "grading_limits.json"
 QUESTION_ORDER_FILENAME = "questions.json"
 ANSWER_NAMES_FILENAME = "answer_names.json"
+MANUAL_QUESTIONS_FILENAME = "manual_questions.json"
 PUBLIC_TESTS_DIRNAME = "public_tests"
 
 
@@ -68,6 +69,15 @@ class Bundle:
     def read_answer_names(self) -> dict[str, list[str]]:
         """Per question, the names its tests read (empty for a bundle built without them)."""
         return json.loads(self.answer_names.read_text()) if self.answer_names.is_file() else {}
+
+    @property
+    def manual_questions(self) -> Path:
+        """The hand-graded questions (``manual: true`` in the master) and their points, in notebook order."""
+        return self.root / MANUAL_QUESTIONS_FILENAME
+
+    def read_manual_questions(self) -> dict[str, float]:
+        """Per hand-graded question, its points (empty for a bundle built without them)."""
+        return json.loads(self.manual_questions.read_text()) if self.manual_questions.is_file() else {}
 
     def read_question_order(self) -> list[str]:
         """The questions in notebook order."""

@@ -13,7 +13,9 @@ from pathlib import Path
 SCHEMA_PATH = Path(__file__).with_name("results_schema.json")
 
 HIDDEN_VISIBILITY = "after_published"
+MANUAL_TAG = "graded by hand"
 MAX_MESSAGE_CHARS = 1000
+OTTER_SCORE_DECIMALS = 5  # otter's GradingResults.to_gradescope_dict: round(score, 5)
 
 # The checks end failing tests with ``assert verdict, verdict.message``: that last line of
 # the doctest transcript is the sentence meant for the student.
@@ -21,6 +23,11 @@ _ASSERTION_LINE = re.compile(r"^\s*AssertionError: (.+)$", re.MULTILINE)
 _ERROR_LINE = re.compile(r"^\s*(?:\w+\.)*(\w+(?:Error|Exception|Interrupt)): (.+)$", re.MULTILINE)
 # Raised by the proxies of the student's functions (``harness.calls``): its text is the sentence.
 _STUDENT_CODE_ERROR = "StudentCodeError"
+# A plain doctest's mismatch, as Python's doctest reports it (otter prefixes "❌ Test case failed").
+_DOCTEST_MISMATCH = re.compile(
+    r"^Failed example:\n((?: {4}.*\n)+)(?:Expected:\n((?: {4}.*\n)+)|Expected nothing\n)(?:Got:\n((?: {4}.*\n?)+)|Got nothing)",
+    re.MULTILINE,
+)
 
 
 @dataclass
@@ -85,7 +92,7 @@ def question_from_test_file(test_file) -> QuestionResult:
             passed=result.passed,
             hidden=result.test_case.hidden,
             points=result.test_case.points,
-            feedback="" if result.passed else student_message(result.message or ""),
+            feedback="" if result.passed else student_message(result.message or "", result.test_case.hidden),
         )
         for result in test_file.test_case_results
     ]
@@ -100,8 +107,10 @@ def questions_not_graded(tests_dir: Path, reason: str) -> list[QuestionResult]:
     For submissions that never reached the tests (not a notebook, a dead kernel…), so that
     Gradescope still shows every question and its points.
     """
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
+    from .otter_modules import otter_module
+
+    create_test_file = otter_module("otter.test_files").create_test_file
+    NBMetadataConfig = otter_module("otter.nbmeta_config").NBMetadataConfig
 
     questions = []
     for path in sorted(tests_dir.glob("*.py")):
@@ -111,14 +120,22 @@ def questions_not_graded(tests_dir: Path, reason: str) -> list[QuestionResult]:
     return questions
 
 
-def student_message(transcript: str) -> str:
+def student_message(transcript: str, hidden: bool = False) -> str:
     """The sentence for the student from a failing doctest transcript.
+
+    A plain doctest's first mismatch is quoted for a public test, whose code students have;
+    a hidden test's code and expected values are never quoted.
 
     Example:
     >>> student_message("Failed example:\\n    assert v, v.message\\nAssertionError: layer 2: expected Dense(16)")
     'layer 2: expected Dense(16)'
     >>> student_message("Exception raised:\\n    harness.calls.StudentCodeError: `square` raised ValueError: no")
     '`square` raised ValueError: no'
+    >>> mismatch = "❌ Test case failed\\nFailed example:\\n    square(2)\\nExpected:\\n    4\\nGot:\\n    5\\n"
+    >>> student_message(mismatch)
+    '`square(2)` gave `5`; the test expects `4`'
+    >>> student_message(mismatch, hidden=True)
+    'an expression in this hidden test gave a different value than the test expects'
     """
     assertion = _ASSERTION_LINE.findall(transcript)
     if assertion:
@@ -127,39 +144,104 @@ def student_message(transcript: str) -> str:
     if error:
         kind, text = error[-1]
         return text.strip() if kind == _STUDENT_CODE_ERROR else f"the test raised {kind}: {text.strip()}"
-    return transcript.strip() or "the test failed without a message"
+    mismatch = _DOCTEST_MISMATCH.search(transcript)
+    if mismatch:
+        if hidden:
+            return "an expression in this hidden test gave a different value than the test expects"
+        example, expected, got = (_code(block) for block in mismatch.groups())
+        return f"{example} gave {got}; the test expects {expected}"
+    return transcript.removeprefix("❌ Test case failed").strip() or "the test failed without a message"
 
 
-def build_results(questions: list[QuestionResult], *, execution_time: float, notices: list[str] = ()) -> dict:
-    """The results.json dictionary: top-level score and summary, one test entry per question.
+def _code(block: str | None) -> str:
+    """An indented doctest block as one inline code span ("nothing" when absent)."""
+    if block is None:
+        return "nothing"
+    return "`" + " ".join(line.strip() for line in block.splitlines()).replace("`", "'") + "`"
+
+
+def build_results(
+    questions: list[QuestionResult], *, execution_time: float, notices: list[str] = (), manual: dict | None = None
+) -> dict:
+    """The results.json dictionary: top-level score and summary, one test entry per question, then
+    one per hand-graded question in ``manual`` (name to points).
+
+    The top-level score is the autograder's alone: Gradescope adds the hand-graded points from
+    its manual grading. A hand-graded entry has no score (Gradescope would show a score of 0 as
+    a failed test): its name gives its points, its tag says "graded by hand", and its message
+    says the points are still to come.
 
     Example:
-    >>> results = build_results([QuestionResult("q1", [CaseResult(True, False, 1)])], execution_time=3.2)
+    >>> results = build_results([QuestionResult("q1", [CaseResult(True, False, 1)])], execution_time=3.2,
+    ...                         manual={"essay": 2})
     >>> results["score"], results["tests"][0]["status"]
     (1, 'passed')
+    >>> essay = results["tests"][1]
+    >>> essay["name"], essay["number"], essay["tags"], "score" in essay
+    ('essay: 2 points, graded by hand', '2', ['graded by hand'], False)
+
+    Scores are rounded to 5 decimals, as otter writes them:
+    >>> thirds = QuestionResult("q2", [CaseResult(True, False, 1 / 3), *[CaseResult(False, False, 1 / 3)] * 2])
+    >>> build_results([thirds], execution_time=1)["tests"][0]["score"]
+    0.33333
     """
+    manual = manual or {}
     total = sum(q.score for q in questions)
     possible = sum(q.max_score for q in questions)
     return {
-        "score": total,
+        "score": round(total, OTTER_SCORE_DECIMALS),
         "execution_time": round(execution_time, 1),
-        "output": _summary(questions, notices, possible),
+        "output": _summary(questions, notices, possible) + _manual_summary(manual),
         "output_format": "md",
         "stdout_visibility": "hidden",
         "tests": [
             {
                 "name": question.name,
                 "number": str(number),
-                "score": question.score,
-                "max_score": question.max_score,
+                "score": round(question.score, OTTER_SCORE_DECIMALS),
+                "max_score": round(question.max_score, OTTER_SCORE_DECIMALS),
                 "status": "passed" if question.score == question.max_score else "failed",
                 "visibility": HIDDEN_VISIBILITY if question.has_hidden else "visible",
                 "output": _question_output(question),
                 "output_format": "md",
             }
             for number, question in enumerate(questions, start=1)
+        ]
+        + [
+            {
+                "name": f"{name}: {points:g} point{'s' if points != 1 else ''}, {MANUAL_TAG}",
+                "number": str(number),
+                "visibility": "visible",
+                "output": _manual_output(points),
+                "output_format": "md",
+                "tags": [MANUAL_TAG],
+            }
+            for number, (name, points) in enumerate(manual.items(), start=len(questions) + 1)
         ],
     }
+
+
+def scored_tests(results: dict) -> list[dict]:
+    """The entries of a results.json that carry points: every one but the hand-graded questions'.
+
+    Example:
+    >>> scored_tests({"tests": [{"name": "q1", "score": 1}, {"name": "essay: 2 points, graded by hand"}]})
+    [{'name': 'q1', 'score': 1}]
+    """
+    return [test for test in results.get("tests", []) if "score" in test]
+
+
+def _manual_output(points: float) -> str:
+    """What a hand-graded entry tells the student.
+
+    Example:
+    >>> _manual_output(2)
+    'Graded by hand: a grader reads your answer in the PDF of your submission zip. Its 2 points are not in the autograder score; they come when your instructor publishes grades.'
+    """
+    return (
+        f"Graded by hand: a grader reads your answer in the PDF of your submission zip. Its {points:g} points are "
+        "not in the autograder score; they come when your instructor publishes grades."
+    )
 
 
 def _summary(questions, notices, possible) -> str:
@@ -175,12 +257,30 @@ def _summary(questions, notices, possible) -> str:
             lines.append(f"- `{question.name}`: no public checks")
         elif failed:
             lines.append(f"- ❌ `{question.name}`: {_one_line(failed[0].feedback)}")
+        elif question.has_hidden and not any(case.points for case in public):
+            lines.append(f"- ✅ `{question.name}`: public checks pass (they check the answer's form; hidden tests grade it)")
         else:
             lines.append(f"- ✅ `{question.name}`: public checks pass")
         lines += [f"  - {_one_line(note)}" for note in question.notes]
-    if any(q.has_hidden for q in questions):
-        lines += ["", f"Hidden tests decide the {possible:g} points; their results appear when your instructor publishes grades."]
+    hidden_points = sum(case.points for q in questions for case in q.cases if case.hidden)
+    if hidden_points:
+        share = "the" if hidden_points == possible else f"{hidden_points:g} of the"
+        lines += ["", f"Hidden tests decide {share} {possible:g} points; their results appear when your instructor "
+                  "publishes grades."]
     return "\n".join(lines)
+
+
+def _manual_summary(manual: dict) -> str:
+    """The summary's line about hand-graded questions (none without them).
+
+    Example:
+    >>> _manual_summary({"patterns": 2, "essay": 1})
+    '\\n\\nGraded by hand, not in this score: `patterns` (2 points), `essay` (1 point).'
+    """
+    if not manual:
+        return ""
+    listed = ", ".join(f"`{name}` ({points:g} point{'s' if points != 1 else ''})" for name, points in manual.items())
+    return f"\n\nGraded by hand, not in this score: {listed}."
 
 
 def _question_output(question: QuestionResult) -> str:

@@ -84,10 +84,11 @@ class RunReport:
 def run(request: Request, report_path: Path) -> None:
     """Execute the request's notebook with its limits, export the answers, write the report."""
     import nbformat
-    from otter.execute.preprocessor import GradingPreprocessor
-
     from .execution import KernelDied, LimitedExecutePreprocessor
     from .limits import GradingLimits
+    from .otter_modules import otter_module
+
+    GradingPreprocessor = otter_module("otter.execute.preprocessor").GradingPreprocessor
 
     report = RunReport()
     report_path.write_text(json.dumps(asdict(report)))

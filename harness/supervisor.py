@@ -25,6 +25,7 @@ from time import monotonic
 from .checker import Context
 from .layout import Bundle, RunFolders
 from .limits import GradingLimits
+from .otter_modules import otter_module
 from .run_notebook import Request, RunReport
 from .sandbox import SANDBOX_ENV, Sandbox, SandboxError, detect, lock_bundle
 from .submission import SubmissionError, isolate_notebook
@@ -90,7 +91,7 @@ def _run_student_side(autograder_dir, bundle: Bundle, folders: RunFolders, limit
     )
     folders.request.write_text(request.to_json())
     folders.request.chmod(0o644)
-    env = student_environment(bundle, folders)
+    env = student_environment(bundle, folders, limits)
     readable = [*bundle.kernel_readable(), folders.request]
     finished = sandbox.run(
         [sys.executable, "-P", "-m", "harness.run_notebook", str(folders.request), str(folders.report)],
@@ -137,20 +138,22 @@ def _run_checker(bundle: Bundle, folders: RunFolders, results: Path, failure: st
 
 
 def _check_assignment_name(notebook_path: Path, otter_config: dict) -> None:
-    """otter's own check that the notebook belongs to this assignment (its metadata's name)."""
-    from types import SimpleNamespace
+    """otter's check that the notebook belongs to this assignment, with otter's message.
 
+    otter's ``AbstractLanguageRunner.validate_assignment_name`` does this, but importing it
+    loads otter's whole runner (pandas included); the name is read with otter's own
+    ``NBMetadataConfig`` and compared as otter does.
+    """
     import nbformat
-    from otter.run.run_autograder.autograder_config import AutograderConfig
-    from otter.run.run_autograder.runners.abstract_runner import AbstractLanguageRunner
-    from otter.run.run_autograder.utils import OtterRuntimeError
 
-    runner = SimpleNamespace(ag_config=AutograderConfig(otter_config))
-    got = AbstractLanguageRunner.get_notebook_assignment_name(runner, nbformat.read(notebook_path, as_version=4))
-    try:
-        AbstractLanguageRunner.validate_assignment_name(runner, got)
-    except OtterRuntimeError as error:
-        raise SubmissionError(f"{error}. Make sure you submit the notebook of this assignment.") from None
+    expected = otter_config.get("assignment_name")
+    NBMetadataConfig = otter_module("otter.nbmeta_config").NBMetadataConfig
+    got = NBMetadataConfig.from_notebook(nbformat.read(notebook_path, as_version=4)).assignment_name
+    if expected and got != expected:
+        raise SubmissionError(
+            f"Received submission for assignment '{got}' (this is assignment '{expected}'). "
+            "Make sure you submit the notebook of this assignment."
+        )
 
 
 def _run_notices(finished, report: RunReport | None, limits: GradingLimits) -> list[str]:
@@ -204,19 +207,19 @@ def _read_report(path: Path) -> RunReport | None:
     return RunReport.parse(text.decode("utf-8", "replace"))
 
 
-def student_environment(bundle: Bundle, folders: RunFolders) -> dict:
+def student_environment(bundle: Bundle, folders: RunFolders, limits: GradingLimits) -> dict:
     """The student side's whole environment: nothing of the grader's own is passed on.
 
     TensorFlow and BLAS size their thread pools from the host's cores, not the container's
     CPU quota: on Gradescope's half-CPU container that means many threads fighting for one
-    core. MNIST and other data come from the bundle, so grading needs no network.
+    core. They get ``limits.kernel_threads``, never more than the quota allows. MNIST and other data come from the bundle, so grading needs no network.
 
     Memory: TensorFlow's oneDNN allocator keeps every freed tensor in its own pool, so the
     kernel holds at once the peaks of data preparation and of training; the system
     allocator gives large blocks back, provided glibc's mmap threshold stays fixed (by
     default it climbs to 32 MB, and freed blocks below it stay in the heap).
     """
-    threads = str(cpu_limit())
+    threads = str(min(int(limits.kernel_threads), cpu_limit()))
     home = str(folders.student)
     return {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),

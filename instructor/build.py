@@ -13,12 +13,12 @@ A pipeline of small steps around ``otter assign``:
    test's expected number.
 """
 
-import importlib.metadata
 import json
 import re
 import shutil
 import sys
 import tempfile
+import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,22 +26,31 @@ from typing import NamedTuple
 
 import nbformat
 import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 import harness
 import student
-from harness.layout import ANSWER_NAMES_FILENAME, LIMITS_FILENAME, PUBLIC_TESTS_DIRNAME, QUESTION_ORDER_FILENAME
+from harness.layout import (
+    ANSWER_NAMES_FILENAME, LIMITS_FILENAME, MANUAL_QUESTIONS_FILENAME, PUBLIC_TESTS_DIRNAME, QUESTION_ORDER_FILENAME,
+)
 from harness.limits import GradingLimits
 from harness.sandbox import USERADD_COMMAND
-from student.mnist import load_mnist, mnist_file
 
 from .answer_names import names_read_by
+from .assignment import SPEC_FILENAME, AssignmentSpec, read_spec
 
-DISTRIBUTION = "otter-assignments"
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+STAGED_REQUIREMENTS = "requirements-pinned.txt"
 CONFIG_MARKER = "# ASSIGNMENT CONFIG"
 # Not an otter setting: the build takes it out of the config and ships it in the bundle.
 LIMITS_KEY = "grading_limits"
 ANSWERS_KEY = "answers"
-STUDENT_PACKAGES = (student,)
+# A cell tag in the master: the cell belongs to that hand-graded question's PDF (e.g. its plots).
+MANUAL_TAG_PREFIX = "manual:"
+# This framework's kernel-side package goes to every student folder and bundle: the export
+# cell calls student.export. The grading harness goes to every bundle, never to students.
+KERNEL_PACKAGES = (student,)
 BUNDLE_PACKAGES = (harness,)
 # Gradescope runs setup.sh as root when it builds the image: the user for the student's
 # code, and bubblewrap in case the container allows namespaces.
@@ -70,6 +79,10 @@ class Build:
     solution_notebook: Path
     derived_answers: dict
     """Answer names the build derived from the tests, per question that declared none."""
+    auto_points: float = 0
+    """The points the autograder's tests give."""
+    manual_points: dict = None
+    """Per hand-graded question (``manual: true`` in the master), its points."""
 
 
 def find_master(assignment_dir: Path) -> Path:
@@ -91,8 +104,13 @@ def find_master(assignment_dir: Path) -> Path:
     return masters[0]
 
 
-def build_assignment(assignment_dir: Path, dist_root: Path = Path("dist"), mnist=None) -> Build:
+def build_assignment(assignment_dir: Path, dist_root: Path = Path("dist"), data: dict | None = None,
+                     self_test: bool = True) -> Build:
     """Build ``dist_root/<name>/student/`` and ``dist_root/<name>/autograder/`` from a master notebook.
+
+    ``data`` gives paths for the files the assignment's ``assignment.yml`` keeps outside the
+    repository (e.g. ``{"mnist.npz": Path(...)}``); ``self_test=False`` skips otter's
+    solution self-test even where the assignment asks for it.
 
     Example:
     >>> build = build_assignment(Path("assignments/neural-networks"))  # doctest: +SKIP
@@ -100,22 +118,61 @@ def build_assignment(assignment_dir: Path, dist_root: Path = Path("dist"), mnist
     'neural-networks-autograder.zip'
     """
     master = find_master(assignment_dir)
+    spec = read_spec(assignment_dir)
+    unknown = sorted(set(data or {}) - {f.name for f in spec.external_files})
+    if unknown:
+        raise BuildError(f"{assignment_dir} declares no external file {', '.join(unknown)} (see its {SPEC_FILENAME})")
     with tempfile.TemporaryDirectory(prefix="build-") as tmp:
         stage = Path(tmp) / "stage"
-        settings = _stage(master, stage, mnist)
-        _run_otter_assign(stage / master.name, Path(tmp) / "otter")
+        settings = _stage(master, stage, spec, data or {})
+        _run_otter_assign(stage / master.name, Path(tmp) / "otter", self_test and spec.otter_self_test)
         return _publish(Path(tmp) / "otter", master.name, settings, dist_root / settings.name)
 
 
-def runtime_requirements() -> list[str]:
-    """This project's exact runtime pins (from pyproject.toml), for students and Gradescope.
+def grading_requirements(extra: str | None = None) -> list[str]:
+    """The exact pins of every assignment (pyproject.toml's dependencies), and ``extra``'s.
 
     Example:
-    >>> any(r.startswith("keras==") for r in runtime_requirements())
+    >>> any(r.startswith("otter-grader[grading]==") for r in grading_requirements())
+    True
+    >>> any(r.startswith("keras==") for r in grading_requirements("neural-networks"))
     True
     """
-    requirements = importlib.metadata.requires(DISTRIBUTION) or []
-    return [r for r in requirements if "extra ==" not in r]
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
+    extras = project.get("optional-dependencies", {})
+    if extra is not None and extra not in extras:
+        raise BuildError(f"requirements_extra {extra!r} is not an extra of {PYPROJECT}; add its pins there")
+    return [*project["dependencies"], *(extras[extra] if extra else [])]
+
+
+def merged_requirements(pins: list[str], own: list[str], origin: str) -> list[str]:
+    """``pins``, then the assignment's ``own`` requirements that name other projects.
+
+    A project both pin must be pinned alike: the grader's versions are the students'.
+
+    Example:
+    >>> merged_requirements(["numpy==2.4.6"], ["tqdm", "numpy", "# a comment", ""], "requirements.txt")
+    ['numpy==2.4.6', 'tqdm']
+    >>> merged_requirements(["numpy==2.4.6"], ["numpy==1.26"], "requirements.txt")
+    Traceback (most recent call last):
+    instructor.build.BuildError: requirements.txt asks for numpy==1.26, but grading pins numpy==2.4.6; remove that line or match the pin.
+    """
+    pinned = {canonicalize_name(Requirement(pin).name): pin for pin in pins}
+    merged = list(pins)
+    for line in own:
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            raise BuildError(f"{origin}: {line!r} is not a requirement pip understands") from None
+        ours = pinned.get(canonicalize_name(requirement.name))
+        if ours is None:
+            merged.append(line)
+        elif requirement.specifier and str(requirement.specifier) != str(Requirement(ours).specifier):
+            raise BuildError(f"{origin} asks for {line}, but grading pins {ours}; remove that line or match the pin.")
+    return merged
 
 
 class _Settings(NamedTuple):
@@ -123,42 +180,170 @@ class _Settings(NamedTuple):
     limits: GradingLimits
     question_order: list[str]
     declared_answers: dict
+    manual_points: dict
+    export_pdf: bool
+    student_readme: str
 
 
-def _stage(master: Path, stage: Path, mnist) -> _Settings:
-    shutil.copytree(
-        master.parent, stage, ignore=shutil.ignore_patterns("submissions", "*.md", "__pycache__", ".ipynb_checkpoints")
-    )
-    for package in (*STUDENT_PACKAGES, *BUNDLE_PACKAGES):
-        package_dir = Path(package.__file__).parent
+def _stage(master: Path, stage: Path, spec: AssignmentSpec, data: dict) -> _Settings:
+    shutil.copytree(master.parent, stage, ignore=shutil.ignore_patterns(
+        "submissions", "*.md", SPEC_FILENAME, "__pycache__", ".ipynb_checkpoints"))
+    package_dirs = [*(Path(p.__file__).parent for p in KERNEL_PACKAGES), *spec.package_dirs()]
+    for package_dir in [*package_dirs, *(Path(p.__file__).parent for p in BUNDLE_PACKAGES)]:
+        if (stage / package_dir.name).exists():
+            raise BuildError(
+                f"{master.parent / package_dir.name} has the name of the package {package_dir.name!r} the build "
+                "adds; rename that folder."
+            )
         shutil.copytree(package_dir, stage / package_dir.name, ignore=shutil.ignore_patterns("__pycache__"))
-    data = mnist_file(mnist)
-    load_mnist(data)  # verifies the content before it is shipped
-    shutil.copyfile(data, stage / "mnist.npz")
-    (stage / "requirements.txt").write_text("\n".join(runtime_requirements()) + "\n")
+    for external in spec.external_files:
+        if (stage / external.name).exists():
+            raise BuildError(f"{master.parent / external.name} has the name of an external file; rename it.")
+        shutil.copyfile(external.locate(data.get(external.name)), stage / external.name)
 
     notebook = nbformat.read(stage / master.name, as_version=4)
     cell = _config_cell(notebook)
     config = yaml.safe_load(cell.source[len(CONFIG_MARKER):]) or {}
-    name = config.get("name")
-    if not name:
-        raise BuildError(f"{master}: the ASSIGNMENT CONFIG has no 'name'; add e.g. 'name: {master.stem}'")
+    name = _name(config, master)
     limits = GradingLimits().updated(config.pop(LIMITS_KEY, None) or {}, origin=f"{master}: {LIMITS_KEY}")
-    config["files"] = [*config.get("files", []), *(Path(p.__file__).parent.name for p in STUDENT_PACKAGES)]
+    to_students = [f.name for f in spec.external_files if f.to == "both"]
+    config["files"] = [*config.get("files", []), *(d.name for d in package_dirs), *to_students]
     config["autograder_files"] = [
-        *config.get("autograder_files", []), "mnist.npz", *(Path(p.__file__).parent.name for p in BUNDLE_PACKAGES)
+        *config.get("autograder_files", []), *(f.name for f in spec.external_files if f.to == "bundle"),
+        *(Path(p.__file__).parent.name for p in BUNDLE_PACKAGES),
     ]
-    config["requirements"] = "requirements.txt"
-    config["overwrite_requirements"] = True
+    own, origin = _own_requirements(stage, config.get("requirements"))
+    requirements = merged_requirements(grading_requirements(spec.requirements_extra), own, origin)
+    # Written under a name of our own: the assignment's requirements.txt stays as it was.
+    (stage / STAGED_REQUIREMENTS).write_text("\n".join(requirements) + "\n")
+    config["requirements"] = STAGED_REQUIREMENTS
+    config["overwrite_requirements"] = True  # otter would add its own unpinned defaults
     config["python_version"] = f"{sys.version_info.major}.{sys.version_info.minor}"
-    # The self-test (instructor validate) grades the reference through the real bundle;
-    # otter's own run would execute the whole lesson, demonstrations included.
-    config["run_tests"] = False
+    config.pop("run_tests", None)  # the build's self-test switch decides (_run_otter_assign)
+    export_pdf = _disable_otters_pdf(config)
     cell.source = CONFIG_MARKER + "\n" + yaml.safe_dump(config, sort_keys=False)
-    nbformat.write(notebook, stage / master.name)
     questions = _question_configs(notebook)
+    manual = {q["name"]: _points(q) for q in questions if q.get("manual")}
+    _mark_manual_questions(notebook, manual, export_pdf)
+    nbformat.write(notebook, stage / master.name)
     declared = {q["name"]: list(q[ANSWERS_KEY]) for q in questions if q.get(ANSWERS_KEY)}
-    return _Settings(name, limits, [q["name"] for q in questions], declared)
+    return _Settings(name, limits, [q["name"] for q in questions], declared, manual, export_pdf, spec.student_readme)
+
+
+def assignment_name(master: Path) -> str:
+    """The name a build gives the assignment of ``master``: its config's ``name``, else its folder's.
+
+    Example:
+    >>> assignment_name(Path("assignments/neural-networks/neural-networks.ipynb"))
+    'neural-networks'
+    """
+    cell = _config_cell(nbformat.read(master, as_version=4))
+    return _name(yaml.safe_load(cell.source[len(CONFIG_MARKER):]) or {}, master)
+
+
+def _name(config: dict, master: Path) -> str:
+    # otter's name is also its submission check (``assignment_name``): a default for ours only.
+    return config.get("name") or master.parent.resolve().name
+
+
+def _own_requirements(stage: Path, setting) -> tuple[list[str], str]:
+    """The assignment's own requirements, as otter reads them: a file named in the config
+    (``requirements.txt`` beside the master by default) or a list."""
+    if isinstance(setting, list):
+        return [str(line) for line in setting], "the config's requirements"
+    path = stage / (setting or "requirements.txt")
+    if not path.is_file():
+        if setting:
+            raise BuildError(f"the config names requirements {setting!r}, which is not in the assignment folder")
+        return [], ""
+    return path.read_text().splitlines(), path.name
+
+
+def _disable_otters_pdf(config: dict) -> bool:
+    """Whether the master wants the export's PDF; otter's own (LaTeX) PDF is turned off.
+
+    ``student.export`` makes the PDF instead (Chromium, no LaTeX); the build writes its call.
+
+    Example:
+    >>> config = {"export_cell": {"instructions": "Upload it."}}
+    >>> _disable_otters_pdf(config), config["export_cell"]["pdf"]
+    (True, False)
+    >>> _disable_otters_pdf({"export_cell": False})
+    False
+    """
+    export_cell = config.get("export_cell", True)
+    if export_cell is False:
+        return False
+    if export_cell is True or export_cell is None:
+        export_cell = config["export_cell"] = {}
+    wanted = bool(export_cell.get("pdf", True))
+    export_cell["pdf"] = False
+    return wanted
+
+
+def _points(question: dict) -> float:
+    """A question's points (otter allows a number or a list of per-test points, and defaults to 1).
+
+    Example:
+    >>> _points({"points": 2}), _points({"points": [1, 0.5]}), _points({})
+    (2, 1.5, 1)
+    """
+    points = question.get("points")
+    if points is None:
+        return 1
+    return sum(points) if isinstance(points, list) else points
+
+
+def _mark_manual_questions(notebook, manual: dict, export_pdf: bool) -> None:
+    """Tell students at each hand-graded question how it is graded, and put the cells the
+    master tags ``manual:<question>`` between otter's PDF markers, so the PDF holds them."""
+    how = (
+        "the export cell at the end of the notebook puts your answer, with the outputs it refers to, in a PDF "
+        "inside your submission zip" if export_pdf else "your instructor says how to submit it"
+    )
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
+            name = (yaml.safe_load(cell.source[len("# BEGIN QUESTION"):]) or {}).get("name")
+            prompt = notebook.cells[index + 1] if index + 1 < len(notebook.cells) else None
+            if name in manual and prompt is not None and prompt.cell_type == "markdown":
+                prompt.source += f"\n\n_Graded by hand ({manual[name]:g} points): {how}._"
+    marked = [
+        index for index, cell in enumerate(notebook.cells)
+        if any(tag.startswith(MANUAL_TAG_PREFIX) for tag in cell.metadata.get("tags", []))
+    ]
+    unknown = {
+        tag[len(MANUAL_TAG_PREFIX):] for index in marked for tag in notebook.cells[index].metadata["tags"]
+        if tag.startswith(MANUAL_TAG_PREFIX)
+    } - set(manual)
+    if unknown:
+        raise BuildError(
+            f"cells are tagged {', '.join(MANUAL_TAG_PREFIX + q for q in sorted(unknown))}, but no question of that "
+            "name has 'manual: true'; tag them with a hand-graded question's name."
+        )
+    for start, end in reversed(_runs(marked)):
+        notebook.cells.insert(end + 1, _locked_markdown("<!-- END QUESTION -->"))
+        notebook.cells.insert(start, _locked_markdown("<!-- BEGIN QUESTION -->"))
+
+
+def _runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs in sorted ``indices``, as (first, last).
+
+    Example:
+    >>> _runs([3, 4, 5, 9, 11, 12])
+    [(3, 5), (9, 9), (11, 12)]
+    """
+    runs = []
+    for index in indices:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
+
+
+def _locked_markdown(source: str):
+    # otter's own question markers are locked the same way: students cannot remove them.
+    return nbformat.v4.new_markdown_cell(source, metadata={"deletable": False, "editable": False})
 
 
 def _question_configs(notebook) -> list[dict]:
@@ -177,13 +362,16 @@ def _config_cell(notebook):
     return None
 
 
-def _run_otter_assign(master: Path, output: Path) -> None:
+def _run_otter_assign(master: Path, output: Path, self_test: bool) -> None:
+    """otter assign, with otter's solution self-test when ``self_test``; no PDFs (``student.export`` makes them)."""
     from otter.assign import main as otter_assign
 
     try:
-        otter_assign(str(master), str(output), no_pdfs=True, no_run_tests=True)
+        otter_assign(str(master), str(output), no_pdfs=True, no_run_tests=not self_test)
     except Exception as error:
-        raise BuildError(f"otter assign failed on {master.name}: {error}") from error
+        hint = (" (otter's self-test of the solution; fix the solution or its tests, or build with --no-self-test)"
+                if "autograder tests failed" in str(error) else "")
+        raise BuildError(f"otter assign failed on {master.name}{hint}: {error}") from None
 
 
 def _publish(otter_output: Path, master_name: str, settings: "_Settings", destination: Path) -> Build:
@@ -194,13 +382,16 @@ def _publish(otter_output: Path, master_name: str, settings: "_Settings", destin
     shutil.copytree(otter_output / "student", student_dir, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copyfile(otter_output / "autograder" / "requirements.txt", student_dir / "requirements.txt")
     readme = (Path(__file__).parent / "templates" / "student-README.md").read_text()
-    (student_dir / "README.md").write_text(readme.format(name=name, notebook=master_name))
+    readme = readme.format(name=name, notebook=master_name)
+    (student_dir / "README.md").write_text(readme + (f"\n{settings.student_readme}" if settings.student_readme else ""))
+    _use_our_export(student_dir / master_name, settings.export_pdf)
     _normalise_notebook_file(student_dir / master_name)
 
     grading_dir.mkdir(parents=True)
     # Same file name as the student's: otter.Notebook("<name>.ipynb") in its first cell reads it.
     solution = grading_dir / master_name
     shutil.copyfile(otter_output / "autograder" / master_name, solution)
+    _use_our_export(solution, settings.export_pdf)  # the same export cell as the students'
     _normalise_notebook_file(solution)
 
     (otter_zip,) = (otter_output / "autograder").glob("*.zip")
@@ -208,7 +399,35 @@ def _publish(otter_output: Path, master_name: str, settings: "_Settings", destin
     answer_names, derived = _answer_names(otter_zip, settings.declared_answers)
     _write_bundle(otter_zip, bundle, settings, answer_names, student_dir / "tests")
     _refuse_shipped_answers(student_dir, _hidden_numbers(otter_zip), student_dir / master_name)
-    return Build(name, student_dir / master_name, bundle, solution, derived)
+    auto_points = sum(case.points for cases in _test_cases(otter_zip).values() for case in cases)
+    return Build(name, student_dir / master_name, bundle, solution, derived, auto_points, settings.manual_points)
+
+
+def _use_our_export(notebook_path: Path, export_pdf: bool) -> None:
+    """Point the notebook's export cell at ``student.export`` (the PDF through Chromium)."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and "grader.export(" in cell.source:
+            cell.source = _export_call(cell.source, notebook_path.name, export_pdf)
+    nbformat.write(notebook, notebook_path)
+
+
+def _export_call(source: str, notebook_name: str, pdf: bool) -> str:
+    """otter's export cell calling ``student.export.export_submission`` with otter's own options.
+
+    Example:
+    >>> print(_export_call("# Save first.\\ngrader.export(pdf=False, run_tests=True)", "nn.ipynb", True))
+    # Save first.
+    from student.export import export_submission
+    export_submission(grader, "nn.ipynb", run_tests=True)
+    """
+    match = re.search(r"^grader\.export\((.*)\)$", source, re.MULTILINE)
+    if match is None:
+        raise BuildError(f"otter's export cell changed shape (no 'grader.export(...)' line): {source!r}")
+    options = re.sub(r"\bpdf=False(, )?", "", match.group(1)).strip(", ")
+    arguments = ", ".join(a for a in ["grader", json.dumps(notebook_name), "" if pdf else "pdf=False", options] if a)
+    call = f"from student.export import export_submission\nexport_submission({arguments})"
+    return source[: match.start()] + call + source[match.end():]
 
 
 def _answer_names(otter_zip: Path, declared: dict) -> tuple[dict, dict]:
@@ -269,11 +488,27 @@ def _normalise_notebook_file(path: Path) -> None:
 
 
 def _normalised_notebook(raw: bytes) -> bytes:
-    # otter assign gives cells fresh random ids on every run; stable ids make two builds of
-    # the same master byte-identical.
+    """The notebook with stable cell ids, at nbformat 4.5 or later (ids are invalid before 4.5).
+
+    otter assign gives cells fresh random ids on every run, and keeps an older master's
+    version, ids included: such a notebook fails ``nbformat.validate`` and every student's
+    copy of it would be refused by the grader. Stable ids make two builds byte-identical.
+
+    Example:
+    >>> code = '{"cell_type": "code", "metadata": {}, "source": "x = 1", "outputs": [], "execution_count": null}'
+    >>> old = '{"nbformat": 4, "nbformat_minor": 4, "metadata": {}, "cells": [%s]}' % code
+    >>> new = nbformat.reads(_normalised_notebook(old.encode()).decode(), as_version=4)
+    >>> (new.nbformat_minor, new.cells[0].id)
+    (5, 'cell-0')
+    """
     notebook = nbformat.reads(raw.decode(), as_version=4)
+    notebook.nbformat_minor = max(notebook.nbformat_minor, 5)
     for index, cell in enumerate(notebook.cells):
         cell.id = f"cell-{index}"
+    try:
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as error:
+        raise BuildError(f"otter assign wrote a notebook that is not valid nbformat: {error.message}") from None
     return (nbformat.writes(notebook) + "\n").encode()
 
 
@@ -290,6 +525,7 @@ def _write_bundle(otter_zip: Path, bundle: Path, settings: "_Settings", answer_n
     entries[LIMITS_FILENAME] = settings.limits.to_json().encode()
     entries[QUESTION_ORDER_FILENAME] = (json.dumps(settings.question_order) + "\n").encode()
     entries[ANSWER_NAMES_FILENAME] = (json.dumps(answer_names, indent=2, sort_keys=True) + "\n").encode()
+    entries[MANUAL_QUESTIONS_FILENAME] = (json.dumps(settings.manual_points, indent=2) + "\n").encode()
     for path in sorted(public_tests.glob("*.py")):
         entries[f"{PUBLIC_TESTS_DIRNAME}/{path.name}"] = path.read_bytes()
     with zipfile.ZipFile(bundle, "w") as target:

@@ -4,10 +4,22 @@ from pathlib import Path
 
 import click
 
+from student.mnist import MNISTError
+
+from .assignment import AssignmentSpecError
 from .build import BuildError, build_assignment
 from .grade import GradingError, grade_submission, score_table
 from .grade_all import GradeAllError, grade_all as grade_class
-from .validate import outcome_table, validate as validate_submissions
+from .fixtures import FixtureError
+from .mutants import ReferenceNotFull, mutant_table, run_mutants
+from .validate import built_assignment, make_fixtures, outcome_table, validate as validate_submissions
+
+# Errors whose message already says what went wrong and what to do: every command shows them
+# as click's one "Error: ..." line with exit status 1, never as a traceback. FileNotFoundError
+# is a path given on the command line (or one the command needs) that is not there; the
+# sandbox's refusal reaches here as GradingRefused (a GradingError) from the bundle's grader.
+KNOWN_ERRORS = (BuildError, AssignmentSpecError, GradingError, GradeAllError, MNISTError, FileNotFoundError, FixtureError,
+                ReferenceNotFull)
 
 
 NO_SANDBOX = click.option(
@@ -27,7 +39,15 @@ def _sandbox(no_sandbox: bool) -> str:
     return "none"
 
 
-@click.group()
+class _Commands(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KNOWN_ERRORS as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_Commands)
 def main():
     """Build, grade and validate otter-format assignments (see README.md)."""
 
@@ -36,17 +56,29 @@ def main():
 @click.argument("assignment_dir", type=click.Path(path_type=Path))
 @click.option("--dist", "dist_root", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
               help="Folder for generated files.")
-@click.option("--mnist", type=click.Path(path_type=Path), default=None,
-              help="MNIST file to ship in the bundle (default: MNIST_NPZ, Keras's cache, or Keras's download).")
-def build(assignment_dir, dist_root, mnist):
+@click.option("--data", "data", multiple=True, metavar="NAME=PATH",
+              help="Where an external file the assignment.yml declares is, e.g. mnist.npz=../data/mnist.npz "
+                   "(default: the file's own finder, e.g. MNIST_NPZ or Keras's cache).")
+@click.option("--no-self-test", is_flag=True, help="Skip otter's self-test of the solution.")
+def build(assignment_dir, dist_root, data, no_self_test):
     """Build the student notebook and the Gradescope bundle from ASSIGNMENT_DIR's master notebook."""
-    try:
-        result = build_assignment(assignment_dir, dist_root, mnist)
-    except BuildError as error:
-        raise click.ClickException(str(error)) from error
+    paths = {}
+    for item in data:
+        name, separator, path = item.partition("=")
+        if not separator or not name or not path:
+            raise click.BadParameter(f"{item!r} is not NAME=PATH", param_hint="--data")
+        paths[name] = Path(path)
+    result = build_assignment(assignment_dir, dist_root, paths, self_test=not no_self_test)
     click.echo(f"student notebook:   {result.student_notebook}")
     click.echo(f"Gradescope bundle:  {result.bundle}")
     click.echo(f"solution notebook:  {result.solution_notebook}")
+    manual = sum((result.manual_points or {}).values())
+    click.echo(
+        f"points:             {result.auto_points:g} auto-graded + {manual:g} graded by hand = "
+        f"{result.auto_points + manual:g}"
+    )
+    for question, points in (result.manual_points or {}).items():
+        click.echo(f"graded by hand:     {question} ({points:g} points): grade it on Gradescope (README, 'Hand-graded questions')")
     for question, names in result.derived_answers.items():
         click.echo(
             f"{question}: the grader exports {', '.join(names) or 'nothing'} (read by its tests; "
@@ -70,8 +102,8 @@ def grade(submission, bundle, output, cell_timeout, total_timeout, no_sandbox):
     overrides = {k: v for k, v in {"cell_timeout": cell_timeout, "total_timeout": total_timeout}.items() if v is not None}
     try:
         results = grade_submission(bundle, submission, output, overrides, sandbox=_sandbox(no_sandbox))
-    except (GradingError, ValueError) as error:
-        raise click.ClickException(str(error)) from error
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"{submission}:")
     click.echo(score_table(results))
 
@@ -81,18 +113,43 @@ def grade(submission, bundle, output, cell_timeout, total_timeout, no_sandbox):
 @click.option("--dist", "dist_root", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
               help="Where 'instructor build' put the assignment.")
 @click.option("--jobs", type=int, default=2, show_default=True, help="Submissions graded at once.")
+@click.option("--write-fixtures", is_flag=True,
+              help="Only make the fixture notebooks (in DIST/<name>/fixtures/) from the current build; grade nothing.")
+@click.option("--mutants", is_flag=True,
+              help="Instead of the fixtures, grade wrong variants of the solution; list those that keep full marks.")
+@click.option("--fail-on-survivors", is_flag=True, help="With --mutants: exit with status 1 if a mutant keeps full marks.")
 @NO_SANDBOX
-def validate(assignment_dir, dist_root, jobs, no_sandbox):
-    """Grade ASSIGNMENT_DIR/submissions with the built bundle; fail on any unexpected score."""
-    try:
-        outcomes = validate_submissions(assignment_dir, dist_root, jobs, sandbox=_sandbox(no_sandbox))
-    except (FileNotFoundError, GradingError) as error:
-        raise click.ClickException(str(error)) from error
+def validate(assignment_dir, dist_root, jobs, write_fixtures, mutants, fail_on_survivors, no_sandbox):
+    """Make the fixtures declared in ASSIGNMENT_DIR/submissions/expected.yml from the current build,
+    grade them with the built bundle; fail on any unexpected score."""
+    if write_fixtures:
+        made = make_fixtures(assignment_dir, dist_root)
+        click.echo(f"{len(made)} fixtures written to {next(iter(made.values()))[0].parent}" if made else "no fixtures declared")
+        return
+    if mutants:
+        _validate_mutants(assignment_dir, dist_root, jobs, fail_on_survivors, _sandbox(no_sandbox))
+        return
+    outcomes = validate_submissions(assignment_dir, dist_root, jobs, sandbox=_sandbox(no_sandbox))
     click.echo(outcome_table(outcomes))
     mismatches = [o.submission for o in outcomes if not o.matches]
     if mismatches:
         raise click.ClickException(f"{len(mismatches)} submission(s) scored other than expected: {', '.join(mismatches)}")
     click.echo(f"all {len(outcomes)} submissions scored as expected")
+
+
+def _validate_mutants(assignment_dir, dist_root, jobs, fail_on_survivors, sandbox):
+    outcomes, unmutated = run_mutants(built_assignment(assignment_dir, dist_root), jobs, sandbox)
+    click.echo(mutant_table(outcomes))
+    if unmutated:
+        click.echo(f"no mutants for: {', '.join(unmutated)} (only numbers, sets of constants and Sequential models are mutated)")
+    survivors = [o.label for o in outcomes if not o.killed]
+    summary = f"{len(outcomes) - len(survivors)} of {len(outcomes)} mutants lost points"
+    if not survivors:
+        click.echo(f"{summary}: every one was noticed")
+    elif fail_on_survivors:
+        raise click.ClickException(f"{summary}; {len(survivors)} kept full marks (tests too weak): {', '.join(survivors)}")
+    else:
+        click.echo(f"{summary}; {len(survivors)} kept full marks (tests too weak?): {', '.join(survivors)}")
 
 
 SHOWN_PROBLEMS = 20
@@ -116,10 +173,7 @@ def grade_all(submissions, bundle, outdir, jobs, force, no_sandbox):
     what was graded with the same bundle. Writes OUTDIR/results/<submission>/results.json,
     gradebook.csv, summary.md and grades.png.
     """
-    try:
-        report = grade_class(submissions, bundle, outdir, jobs, force, sandbox=_sandbox(no_sandbox))
-    except GradeAllError as error:
-        raise click.ClickException(str(error)) from error
+    report = grade_class(submissions, bundle, outdir, jobs, force, sandbox=_sandbox(no_sandbox))
     problems = [row for row in report.rows if row.outcome.status != "graded"]
     for row in problems[:SHOWN_PROBLEMS]:
         click.echo(f"{row.outcome.status}: {row.student.name} ({row.submission.label}): {row.outcome.reason}")

@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 from harness.layout import LIMITS_FILENAME
+from harness.results import scored_tests
 from harness.limits import GradingLimits
 from harness.sandbox import SANDBOX_ENV
 
@@ -91,9 +92,11 @@ def score_table(results: dict) -> str:
     q1          1 / 2
     total       1 / 2
     """
-    width = max([len(t["name"]) for t in results["tests"]] + [8]) + 4
+    scored = scored_tests(results)
+    width = max([len(t["name"]) for t in scored] + [8]) + 4
     rows = [f"{'question':<{width}}score"]
-    rows += [f"{t['name']:<{width}}{t['score']:g} / {t['max_score']:g}" for t in results["tests"]]
-    possible = sum(t["max_score"] for t in results["tests"])
+    rows += [f"{t['name']:<{width}}{t['score']:g} / {t['max_score']:g}" for t in scored]
+    possible = sum(t["max_score"] for t in scored)
     rows.append(f"{'total':<{width}}{results['score']:g} / {possible:g}")
+    rows += [f"(not in the total) {t['name']}" for t in results["tests"] if t not in scored]
     return "\n".join(rows)

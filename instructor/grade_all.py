@@ -44,6 +44,8 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from harness.results import scored_tests
+
 from . import gradebook
 from .grade import GradingError, GradingRefused, grade_submission
 
@@ -661,7 +663,7 @@ class _Progress:
         self.done += 1
         rate, left = self._figures()
         if outcome.status == GRADED:
-            total = sum(t.get("max_score", 0) for t in outcome.results.get("tests", []))
+            total = sum(t["max_score"] for t in scored_tests(outcome.results))
             what = f"{outcome.results.get('score', 0):g}/{total:g}"
         else:
             what = f"FAILED: {outcome.reason}"

@@ -15,6 +15,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from harness.results import scored_tests
+
 IDENTITY = ["Name", "SID", "Email", "Submission", "Submitted At"]
 TRAILING = ["Total Score", "Max Points", "Status", "Reason", "Earlier Submissions", "Results"]
 TOP_MESSAGES = 10
@@ -42,7 +44,7 @@ def questions(rows) -> list[tuple[str, float]]:
     """``(name, max points)`` of every question in the graded results, in notebook order."""
     found = {}
     for row in rows:
-        for test in (row.outcome.results or {}).get("tests", []):
+        for test in scored_tests(row.outcome.results or {}):
             found.setdefault(test["name"], test["max_score"])
     return list(found.items())
 
@@ -55,7 +57,7 @@ def gradebook_frame(rows):
     records = []
     for row in rows:
         results = row.outcome.results or {}
-        points = {t["name"]: t["score"] for t in results.get("tests", [])}
+        points = {t["name"]: t["score"] for t in scored_tests(results)}
         records.append({
             "Name": row.student.name,
             "SID": row.student.sid,
@@ -64,7 +66,7 @@ def gradebook_frame(rows):
             "Submitted At": row.submission.submitted_at,
             **{name: points.get(name) for name in names},
             "Total Score": results.get("score") if results else None,
-            "Max Points": sum(t["max_score"] for t in results.get("tests", [])) if results else None,
+            "Max Points": sum(t["max_score"] for t in scored_tests(results)) if results else None,
             "Status": row.outcome.status,
             "Reason": row.outcome.reason,
             "Earlier Submissions": " ".join(row.earlier),
@@ -89,7 +91,7 @@ def question_stats(rows, with_total: bool = True) -> list[dict]:
     graded = [row.outcome.results for row in rows if row.outcome.status == "graded" and row.outcome.results]
     stats = []
     for name, maximum in questions(rows):
-        scores = [t["score"] for r in graded for t in r["tests"] if t["name"] == name]
+        scores = [t["score"] for r in graded for t in scored_tests(r) if t["name"] == name]
         stats.append(_stats(name, maximum, scores))
     if graded and with_total:
         possible = sum(maximum for _, maximum in questions(rows))

@@ -1,21 +1,22 @@
 """Prove the autograder right: grade known submissions with the built bundle, compare scores.
 
-``<assignment>/submissions/expected.yml`` maps each fixture notebook to its expected
-points per question; the key ``student-notebook`` stands for the built student notebook
-(the blank one). Every submission goes through the real pipeline (``instructor grade``).
+``<assignment>/submissions/expected.yml`` declares the fixtures and each one's expected points
+per question (format: ``instructor.fixtures``). Every validation makes the fixture notebooks
+afresh from the current build, into ``dist/<name>/fixtures/``, so none can lag behind the
+master; each goes through the real pipeline (``instructor grade``).
 """
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+from harness.results import scored_tests
 
-from .build import find_master
+from .build import assignment_name, find_master
+from .fixtures import fixtures_dir, read_fixtures, write_fixtures
 from .grade import grade_submission
 
 EXPECTED_FILENAME = "expected.yml"
-BLANK_KEY = "student-notebook"
 
 
 @dataclass(frozen=True)
@@ -32,47 +33,78 @@ class Outcome:
         return all(self.got.get(question) == points for question, points in self.expected.items())
 
 
+@dataclass(frozen=True)
+class Built:
+    """The files ``instructor build`` made for one assignment, under ``dist/<name>``."""
+
+    root: Path
+    master_name: str
+
+    @property
+    def bundle(self) -> Path:
+        return self.root / "autograder" / f"{self.root.name}-autograder.zip"
+
+    @property
+    def notebooks(self) -> dict[str, Path]:
+        """The built notebooks fixtures start from, by the name a fixture's ``from:`` gives."""
+        return {"student": self.root / "student" / self.master_name, "solution": self.root / "autograder" / self.master_name}
+
+
+def built_assignment(assignment_dir: Path, dist_root: Path) -> Built:
+    """The assignment's build in ``dist_root``; FileNotFoundError if it was not built."""
+    master = find_master(assignment_dir)
+    built = Built(dist_root / assignment_name(master), master.name)
+    if not built.bundle.is_file():
+        raise FileNotFoundError(f"{built.bundle} not found: build first with 'instructor build {assignment_dir}'")
+    return built
+
+
+def make_fixtures(assignment_dir: Path, dist_root: Path = Path("dist")) -> dict[str, tuple]:
+    """Write the fixture notebooks from the current build: ``{name: (path, expected points)}``.
+
+    Example:
+    >>> made = make_fixtures(Path("assignments/neural-networks"))   # doctest: +SKIP
+    >>> made["reference"][0]                                          # doctest: +SKIP
+    PosixPath('dist/neural-networks/fixtures/reference.ipynb')
+    """
+    find_master(assignment_dir)
+    expected_file = assignment_dir / "submissions" / EXPECTED_FILENAME
+    if not expected_file.is_file():
+        raise FileNotFoundError(f"{expected_file} not found: declare each fixture submission and its expected points there")
+    built = built_assignment(assignment_dir, dist_root)
+    fixtures = read_fixtures(expected_file)
+    paths = write_fixtures(fixtures, built.notebooks, expected_file.parent, fixtures_dir(built.root))
+    return {fixture.name: (paths[fixture.name], fixture.expect) for fixture in fixtures}
+
+
 def validate(assignment_dir: Path, dist_root: Path = Path("dist"), jobs: int = 2, sandbox: str = "require") -> list[Outcome]:
-    """Grade every submission listed in ``expected.yml`` with the built bundle.
+    """Make every fixture in ``expected.yml`` from the current build and grade it with the built bundle.
 
     Example:
     >>> outcomes = validate(Path("assignments/neural-networks"))  # doctest: +SKIP
     >>> all(o.matches for o in outcomes)                            # doctest: +SKIP
     True
     """
-    master = find_master(assignment_dir)
-    expected_file = assignment_dir / "submissions" / EXPECTED_FILENAME
-    if not expected_file.is_file():
-        raise FileNotFoundError(f"{expected_file} not found: list each fixture submission's expected points there")
-    expected = yaml.safe_load(expected_file.read_text())
-    name = _assignment_name(master)
-    built = dist_root / name
-    bundle = built / "autograder" / f"{name}-autograder.zip"
-    if not bundle.is_file():
-        raise FileNotFoundError(f"{bundle} not found: build first with 'instructor build {assignment_dir}'")
+    fixtures = make_fixtures(assignment_dir, dist_root)
+    bundle = built_assignment(assignment_dir, dist_root).bundle
 
-    def path_of(key: str) -> Path:
-        return built / "student" / master.name if key == BLANK_KEY else assignment_dir / "submissions" / key
-
-    missing = [key for key in expected if not path_of(key).exists()]
-    if missing:
-        raise FileNotFoundError(f"submissions listed in {expected_file} but not found: {', '.join(missing)}")
-
-    def run(key: str) -> Outcome:
-        results = grade_submission(bundle, path_of(key), sandbox=sandbox)
-        return Outcome(key, expected[key], {test["name"]: test["score"] for test in results["tests"]}, results)
+    def run(name: str) -> Outcome:
+        path, expected = fixtures[name]
+        results = grade_submission(bundle, path, sandbox=sandbox)
+        return Outcome(name, expected, scores(results), results)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(run, expected))
+        return list(pool.map(run, fixtures))
 
 
-def _assignment_name(master: Path) -> str:
-    import nbformat
+def scores(results: dict) -> dict:
+    """Points per auto-graded question in a results.json dictionary.
 
-    from .build import CONFIG_MARKER
-
-    config_cell = nbformat.read(master, as_version=4).cells[0]
-    return yaml.safe_load(config_cell.source[len(CONFIG_MARKER):])["name"]
+    Example:
+    >>> scores({"tests": [{"name": "q1", "score": 2, "max_score": 2}]})
+    {'q1': 2}
+    """
+    return {test["name"]: test["score"] for test in scored_tests(results)}
 
 
 def outcome_table(outcomes: list[Outcome]) -> str:

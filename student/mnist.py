@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 
 ENV_VARIABLE = "MNIST_NPZ"
+# Keras's own source for mnist.npz (keras.datasets.mnist.load_data): where to get the file
+# on a connected machine for working offline.
+DOWNLOAD_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 
 EXPECTED_ARRAYS = {
     "x_train": ((60000, 28, 28), "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757"),
@@ -30,6 +33,11 @@ _HOW_TO_FIX = (
 
 class MNISTError(RuntimeError):
     """MNIST could not be found, or a file claiming to be MNIST is not the real data set."""
+
+    def _render_traceback_(self):
+        # IPython calls this instead of printing the traceback: in a notebook the student sees
+        # the one message that says what to do, not the loader's frames above it.
+        return [f"{type(self).__name__}: {self}"]
 
 
 def keras_cache_path() -> Path:
@@ -72,6 +80,18 @@ def load_mnist_test(path=None):
     """
     arrays = _read_verified(mnist_file(path), ("x_test", "y_test"))
     return arrays["x_test"], arrays["y_test"]
+
+
+def verified_mnist_file(path=None) -> Path:
+    """:func:`mnist_file`, after checking every array of it: what a build may ship.
+
+    Example:
+    >>> verified_mnist_file("/data/mnist.npz")  # doctest: +SKIP
+    PosixPath('/data/mnist.npz')
+    """
+    found = mnist_file(path)
+    _read_verified(found, EXPECTED_ARRAYS)
+    return found
 
 
 def mnist_file(path=None) -> Path:
@@ -121,7 +141,7 @@ def _read_verified(source: Path, names) -> dict:
     except Exception as error:
         # A truncated or corrupt archive fails inside zipfile/zlib with messages like
         # "Bad CRC-32" or "Error -3 while decompressing data".
-        raise MNISTError(f"{source} cannot be read ({error}); it may be truncated. {_HOW_TO_FIX}") from error
+        raise MNISTError(f"{source} cannot be read ({error}); it may be truncated. {_HOW_TO_FIX}") from None
     _verify(arrays, source)
     return arrays
 
@@ -142,6 +162,25 @@ def _verify(arrays, source):
             )
 
 
+def root_cause(error: BaseException) -> str:
+    """The innermost exception behind ``error``, as one line: what actually went wrong.
+
+    Example:
+    >>> try:
+    ...     try:
+    ...         raise ConnectionRefusedError(111, "Connection refused")
+    ...     except OSError as refused:
+    ...         raise Exception("URL fetch failure on https://example.org/mnist.npz") from refused
+    ... except Exception as error:
+    ...     print(root_cause(error))
+    ConnectionRefusedError: [Errno 111] Connection refused
+    """
+    while error.__cause__ or error.__context__:
+        error = error.__cause__ or error.__context__
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
 def _download_into_keras_cache():
     # Imported here: Keras (and TensorFlow behind it) takes seconds to import, and only
     # this last resort needs it.
@@ -150,12 +189,14 @@ def _download_into_keras_cache():
     try:
         keras.datasets.mnist.load_data()
     except Exception as error:
+        # Keras's download error wraps urllib's, which wraps the socket's: tracebacks that each
+        # say "no network" again. The innermost one says why, in a line.
         raise MNISTError(
-            f"MNIST is not available: {ENV_VARIABLE} is not set, Keras's cache "
-            f"{keras_cache_path()} does not exist, and Keras could not download it ({error}). "
-            f"Connect to the internet, or set {ENV_VARIABLE} to a copy of mnist.npz "
-            f"(e.g. export {ENV_VARIABLE}=/path/to/mnist.npz)."
-        ) from error
+            f"MNIST is not available: Keras could not download it ({root_cause(error)}), {ENV_VARIABLE} is not "
+            f"set, and Keras's cache {keras_cache_path()} does not exist. Connect to the internet and "
+            f"run this again, or work offline: save {DOWNLOAD_URL} as {keras_cache_path()}, or set "
+            f"{ENV_VARIABLE} to a copy (in the notebook: %env {ENV_VARIABLE}=/path/to/mnist.npz)."
+        ) from None
     if not keras_cache_path().is_file():
         raise MNISTError(
             f"Keras downloaded MNIST but not to {keras_cache_path()} (is that folder writable?). "

@@ -21,7 +21,7 @@ def tiny_build(tmp_path_factory, mnist_npz):
     """The tiny fixture assignment, built by the real build into a temporary dist/."""
     from instructor.build import build_assignment
 
-    return build_assignment(REPO / "tests" / "fixtures" / "tiny", tmp_path_factory.mktemp("dist"), mnist_npz)
+    return build_assignment(REPO / "tests" / "fixtures" / "tiny", tmp_path_factory.mktemp("dist"))
 
 
 @pytest.fixture(scope="session")
@@ -44,5 +44,5 @@ def nn_dist(tmp_path_factory, mnist_npz):
     from instructor.build import build_assignment
 
     dist = tmp_path_factory.mktemp("dist")
-    build_assignment(REPO / "assignments" / "neural-networks", dist, mnist_npz)
+    build_assignment(REPO / "assignments" / "neural-networks", dist, {"mnist.npz": mnist_npz})
     return dist

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from harness.answers import codec
@@ -167,7 +168,7 @@ class Foo:
 @pytest.mark.parametrize(
     "value, message",
     [
-        (Foo(), "`m` is a Foo object; the autograder can only grade numbers, strings, booleans, lists, tuples, sets, dicts, NumPy arrays and Keras models."),
+        (Foo(), "`m` is a Foo object; the autograder can only grade numbers, strings, booleans, lists, tuples, sets, dicts, NumPy arrays, pandas Series and DataFrames and Keras models."),
         ({"w": [1, Foo()]}, "`m['w'][1]` is a Foo object;"),
         ((b"bytes",), "`m[0]` is a bytes object;"),
         (np.array([object()]), "`m` is an object array object;"),
@@ -221,6 +222,13 @@ def test_caps_on_depth_size_and_cycles():
         '{"$": "ndarray", "dtype": "|O8", "shape": [1], "data": "AAAAAAAAAAA="}',
         '{"$": "ndarray", "dtype": "<f8", "shape": [2], "data": "AAAAAAAAAAA="}',
         '{"$": "ndarray", "dtype": "|b1", "shape": [1], "data": "Ag=="}',
+        '{"$": "Series", "name": null, "index": {"name": null, "values": [0, 1]}, "values": [1]}',
+        '{"$": "Series", "name": [1], "index": {"name": null, "values": [0]}, "values": [1]}',
+        '{"$": "Series", "name": null, "index": {"name": null, "values": [0]}, "values": [[1]]}',
+        '{"$": "Series", "name": null, "index": {"name": null, "values": [0]}, "values": {"$": "set", "items": [1]}}',
+        '{"$": "Series", "name": null, "index": [0], "values": [1]}',
+        '{"$": "DataFrame", "columns": ["a", "b"], "index": {"name": null, "values": [0]}, "data": [[1]]}',
+        '{"$": "DataFrame", "columns": ["a"], "index": {"name": null, "values": [0]}, "data": [[1, 2]]}',
         '{"a": 1, "a": 2}',
         "[NaN]",
         "[" * 100_000 + "]" * 100_000,
@@ -231,6 +239,42 @@ def test_caps_on_depth_size_and_cycles():
 def test_malformed_data_is_refused(text):
     with pytest.raises(BadData):
         from_json(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pd.DataFrame({"flavor": ["chocolate", "vanilla", None], "scoops": [1, 1, 2], "price": [2, 1.5, np.nan]}),
+        pd.DataFrame({"a": [1, 2], "b": [True, False]}, index=pd.Index(["x", "y"], name="key")),
+        pd.DataFrame([[1, "x"]], columns=["a", "a"]),
+        pd.DataFrame(),
+        pd.Series([2.5, 1.75], index=pd.Index(["chocolate", "vanilla"], name="flavor"), name="price"),
+        pd.Series(["a", "b"], name=3),
+        pd.Series([], dtype=float),
+    ],
+    ids=lambda v: f"{type(v).__name__}{v.shape}",
+)
+def test_pandas_values_round_trip_as_plain_pandas(value):
+    decoded = from_json(to_json(value))
+    assert type(decoded) is type(value)
+    if isinstance(value, pd.Series):
+        pd.testing.assert_series_equal(decoded, value, check_index_type=False)
+    else:
+        pd.testing.assert_frame_equal(decoded, value, check_index_type=False, check_column_type=False)
+
+
+def test_a_pandas_subclass_arrives_as_plain_pandas_and_odd_columns_are_refused():
+    class Always(pd.Series):
+        def __eq__(self, other):
+            return True
+
+    assert type(from_json(to_json(Always([1, 2])))) is pd.Series
+    with pytest.raises(NotData, match=r"`when` is a datetime64\[\w+\] column"):
+        encode(pd.Series(pd.to_datetime(["2020-01-01"])), "when")
+    with pytest.raises(NotData, match=r"`rows.index` is a MultiIndex"):
+        encode(pd.DataFrame({"a": [1]}, index=pd.MultiIndex.from_tuples([(1, 2)])), "rows")
+    with pytest.raises(NotData, match=r"`cells\[0\]` is a list"):
+        encode(pd.Series([[1]]), "cells")
 
 
 # Export and load through real files
@@ -440,6 +484,25 @@ def test_the_trusted_side_imports_neither_dill_nor_keras_for_plain_answers(tmp_p
     result = subprocess.run([sys.executable, "-c", check], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+
+def test_the_trusted_side_loads_a_model_without_tensorflow_or_what_keras_only_might_use(tmp_path, dense_model):
+    """The checker's cost: Keras on NumPy, none of its optional libraries, none of otter's command line."""
+    export_answers({"mlp_keras": dense_model}, ["mlp_keras"], tmp_path)
+    check = (
+        "import sys; from pathlib import Path; from harness.answers.load import load_answers; "
+        "from harness.otter_modules import otter_module; otter_module('otter.test_files'); "
+        f"answers = load_answers(Path({str(tmp_path)!r})); "
+        "assert answers.problems == {} and answers.namespace['mlp_keras'].count_params() == 12730, answers; "
+        "import sklearn, matplotlib.pyplot, pandas; "  # hidden from Keras only, still importable afterwards
+        "print(sorted(m for m in ('tensorflow', 'nbconvert', 'keras.src.wrappers.fixes') if m in sys.modules), "
+        "sys.modules['keras.src.wrappers.fixes'].sklearn)"
+    )
+    result = subprocess.run([sys.executable, "-I", "-c", check], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "KERAS_BACKEND": "numpy"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['keras.src.wrappers.fixes'] None"
 
 
 # The student-side call server, through a real subprocess

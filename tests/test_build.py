@@ -11,8 +11,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
-from instructor.build import BuildError, build_assignment, runtime_requirements
+from instructor.build import BuildError, build_assignment, grading_requirements
 from student.mnist import load_mnist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,8 +29,9 @@ TRIVIAL = {"", "...", ")", "])", "]", "}", "pass", "assert verdict, verdict.mess
 @pytest.fixture(scope="module", params=sorted(ASSIGNMENTS))
 def two_builds(request, tmp_path_factory, mnist_npz):
     folder = ASSIGNMENTS[request.param]
-    first = build_assignment(folder, tmp_path_factory.mktemp("first"), mnist_npz)
-    second = build_assignment(folder, tmp_path_factory.mktemp("second"), mnist_npz)
+    data = {"mnist.npz": mnist_npz} if request.param == "neural-networks" else {}
+    first = build_assignment(folder, tmp_path_factory.mktemp("first"), data)
+    second = build_assignment(folder, tmp_path_factory.mktemp("second"), data)
     return folder, first, second
 
 
@@ -48,21 +50,27 @@ def _differences(comparison) -> list[str]:
     return found
 
 
-def test_the_bundle_carries_the_pins_the_python_and_verified_mnist(two_builds, tmp_path):
-    _, build, _ = two_builds
+def test_the_bundle_carries_the_pins_the_python_and_only_declared_data(two_builds, tmp_path):
+    folder, build, _ = two_builds
     with zipfile.ZipFile(build.bundle) as bundle:
         names = set(bundle.namelist())
         environment = bundle.read("environment.yml").decode()
-        bundle.extract("files/mnist.npz", tmp_path)
         entry = bundle.read("run_otter.py").decode()
+        if folder.name == "neural-networks":
+            bundle.extract("files/mnist.npz", tmp_path)
     assert {"run_autograder", "setup.sh", "otter_config.json", "grading_limits.json", "questions.json"} <= names
     assert f"python={sys.version_info.major}.{sys.version_info.minor}" in environment
-    for requirement in runtime_requirements():
-        assert requirement in environment
-    assert (build.student_notebook.parent / "requirements.txt").read_text().split() == runtime_requirements()
+    pins = grading_requirements("neural-networks" if folder.name == "neural-networks" else None)
+    pip_section = next(d["pip"] for d in yaml.safe_load(environment)["dependencies"] if isinstance(d, dict))
+    assert set(pins) <= set(pip_section)
+    assert (build.student_notebook.parent / "requirements.txt").read_text().splitlines() == pins
     assert "from harness.supervisor import main" in entry
-    (x_train, _), _ = load_mnist(tmp_path / "files" / "mnist.npz")
-    assert x_train.shape == (60000, 28, 28)
+    if folder.name == "neural-networks":
+        (x_train, _), _ = load_mnist(tmp_path / "files" / "mnist.npz")
+        assert x_train.shape == (60000, 28, 28)
+    else:  # declares no data and no extra: no MNIST, no TensorFlow
+        assert not any(name.endswith(".npz") for name in names)
+        assert not any(pin.startswith(("tensorflow", "keras")) for pin in pins)
 
 
 def test_the_student_folder_has_no_solution_and_no_hidden_test(two_builds):
@@ -75,6 +83,13 @@ def test_the_student_folder_has_no_solution_and_no_hidden_test(two_builds):
     assert sorted(secrets & student_lines) == []
 
 
+def test_the_student_readme_adds_what_the_assignment_declares(nn_dist):
+    readme = (nn_dist / "neural-networks" / "student" / "README.md").read_text()
+    assert readme.index("%pip install -q -r requirements.txt") < readme.index("## This assignment")
+    for text in ("**Not supported:** Macs", "!pip uninstall -y -q tensorflow", "MNIST_NPZ"):
+        assert text in readme
+
+
 def test_the_student_notebook_keeps_every_question_and_prompt(two_builds):
     folder, build, _ = two_builds
     student = nbformat.read(build.student_notebook, as_version=4)
@@ -85,12 +100,12 @@ def test_the_student_notebook_keeps_every_question_and_prompt(two_builds):
     assert any("..." in cell.source for cell in student.cells if cell.cell_type == "code")
 
 
-def test_a_new_assignment_in_assignments_builds_with_the_same_command(tmp_path, mnist_npz):
+def test_a_new_assignment_in_assignments_builds_with_the_same_command(tmp_path):
     assignments = tmp_path / "assignments"
     shutil.copytree(ASSIGNMENTS["tiny"], assignments / "tiny")
     instructor = Path(sys.executable).parent / "instructor"
     completed = subprocess.run(
-        [str(instructor), "build", "assignments/tiny", "--mnist", str(mnist_npz)], cwd=tmp_path, capture_output=True, text=True
+        [str(instructor), "build", "assignments/tiny"], cwd=tmp_path, capture_output=True, text=True
     )
     assert completed.returncode == 0, completed.stderr
     assert (tmp_path / "dist" / "tiny" / "autograder" / "tiny-autograder.zip").is_file()
@@ -107,7 +122,7 @@ def test_answer_names_are_declared_or_derived_from_the_tests(tiny_build, nn_dist
     assert declared["mlp-accuracy"] == ["mlp_keras"]
 
 
-def test_a_student_file_showing_a_hidden_answer_is_refused(tmp_path, mnist_npz):
+def test_a_student_file_showing_a_hidden_answer_is_refused(tmp_path):
     assignment = tmp_path / "tiny"
     shutil.copytree(ASSIGNMENTS["tiny"], assignment)
     (assignment / "hint.py").write_text('"""Example: square(7) gives 49."""\n')
@@ -116,7 +131,27 @@ def test_a_student_file_showing_a_hidden_answer_is_refused(tmp_path, mnist_npz):
     notebook.cells[0].source = notebook.cells[0].source.replace("name: tiny\n", "name: tiny\nfiles:\n  - hint.py\n")
     nbformat.write(notebook, master)
     with pytest.raises(BuildError, match=r"hint.py:1 shows 49, which a hidden test expects"):
-        build_assignment(assignment, tmp_path / "dist", mnist_npz)
+        build_assignment(assignment, tmp_path / "dist")
+
+
+
+def test_a_master_older_than_nbformat_4_5_builds_valid_notebooks(tmp_path):
+    """Cell ids are invalid before nbformat 4.5: a 4.4 master's outputs are upgraded, not left invalid."""
+    assignment = tmp_path / "tiny"
+    shutil.copytree(ASSIGNMENTS["tiny"], assignment)
+    master = json.loads((assignment / "tiny.ipynb").read_text())
+    master["nbformat_minor"] = 4
+    for cell in master["cells"]:
+        cell.pop("id", None)
+    (assignment / "tiny.ipynb").write_text(json.dumps(master))
+    build = build_assignment(assignment, tmp_path / "dist")
+    with zipfile.ZipFile(build.bundle) as bundle:
+        bundled = [nbformat.reads(bundle.read(n).decode(), as_version=nbformat.NO_CONVERT)
+                   for n in bundle.namelist() if n.endswith(".ipynb")]
+    for notebook in [nbformat.read(build.student_notebook, as_version=nbformat.NO_CONVERT),
+                     nbformat.read(build.solution_notebook, as_version=nbformat.NO_CONVERT), *bundled]:
+        assert notebook.nbformat_minor == 5
+        nbformat.validate(notebook)
 
 
 def test_a_folder_without_a_master_notebook_is_refused(tmp_path):
@@ -191,7 +226,7 @@ def test_the_student_folder_runs_on_its_own(tiny_build):
 
     folder = tiny_build.student_notebook.parent
     notebook = nbformat.read(tiny_build.student_notebook, as_version=4)
-    notebook.cells = [c for c in notebook.cells if "grader.export" not in c.source]
+    notebook.cells = [c for c in notebook.cells if "export_submission" not in c.source]
     notebook.cells.append(nbformat.v4.new_code_cell("import student.checks, student.mnist\nprint(student.checks.__file__)"))
     NotebookClient(notebook, timeout=120, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
     texts = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in notebook.cells]
@@ -199,5 +234,9 @@ def test_the_student_folder_runs_on_its_own(tiny_build):
     check = next(c for c in notebook.cells if c.source == 'grader.check("square")')
     # The blank square() is a function, so its one public check passes; the hidden one is not shipped.
     assert "square results: All test cases passed!" in json.dumps(check.outputs)
-    assert (folder / "README.md").read_text().count("pip install -r requirements.txt") == 1
+    readme = (folder / "README.md").read_text()
+    for steps in (".venv/bin/python -m pip install -r requirements.txt", ".venv\\Scripts\\python -m pip install -r",
+                  "%pip install -q -r requirements.txt"):
+        assert steps in readme
+    assert "MNIST" not in readme and "TensorFlow" not in readme, "the tiny assignment declares neither"
     assert not (folder / "harness").exists(), "the grading harness is for the bundle only"

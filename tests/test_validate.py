@@ -1,11 +1,13 @@
 """The autograder self-test on the neural-networks assignment: every fixture submission is
 graded through the real pipeline (bundle, otter, a kernel, TensorFlow training) and must
-score exactly as expected.yml says. The slowest test here: a few minutes on 2 cores."""
+score exactly as expected.yml says; each is made from the current build by its declared edits.
+The slowest test here: a few minutes on 2 cores."""
 
 from pathlib import Path
 
 import pytest
 
+from harness.results import scored_tests
 from instructor.grade import grade_submission
 from instructor.validate import outcome_table, validate
 
@@ -35,13 +37,13 @@ def test_the_blank_notebook_fails_every_question_with_the_checks_messages(outcom
 
 @pytest.mark.slow
 def test_a_wrong_layer_is_named_in_the_feedback(outcomes):
-    output = outcomes["32-units-instead-of-16.ipynb"].results["output"]
+    output = outcomes["32-units-instead-of-16"].results["output"]
     assert "layer 1: expected Dense(16, activation='relu'), got Dense(32, activation='relu')" in output
 
 
 @pytest.mark.slow
 def test_an_answer_moved_into_a_skipped_cell_is_explained(outcomes):
-    output = outcomes["answer-in-skipped-cell.ipynb"].results["output"]
+    output = outcomes["answer-in-skipped-cell"].results["output"]
     assert "`cnn_weights` is assigned only in cell" in output and "which the autograder skips" in output
 
 
@@ -50,4 +52,4 @@ def test_the_solution_notebook_gets_full_marks(nn_dist, results_validator):
     built = nn_dist / "neural-networks" / "autograder"
     results = grade_submission(built / "neural-networks-autograder.zip", built / "neural-networks.ipynb")
     results_validator(results)
-    assert results["score"] == sum(test["max_score"] for test in results["tests"]) == 10
+    assert results["score"] == sum(test["max_score"] for test in scored_tests(results)) == 10

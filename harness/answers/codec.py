@@ -8,7 +8,9 @@ a fixed set of types. Nothing here imports or calls anything the data names.
   JSON array is a list;
 - everything else is an object with a ``"$"`` tag: ``int`` (beyond 64 bits), ``float``
   (nan/inf), ``complex``, ``ellipsis`` (the notebook's unanswered ``...``), ``tuple``,
-  ``set``, ``frozenset``, ``dict`` (string keys) and ``ndarray`` (base64 of the raw bytes).
+  ``set``, ``frozenset``, ``dict`` (string keys), ``ndarray`` (base64 of the raw bytes), and
+  pandas ``Series`` and ``DataFrame`` (labels, an index, and one column each of numbers as an
+  ``ndarray`` or of plain values, such as strings, as a list).
 
 Subclasses become their base type, read with the base type's own methods (a hostile
 ``__eq__``, ``__iter__`` or ``__str__`` is never called); NumPy scalars become the matching
@@ -35,7 +37,7 @@ import re
 import sys
 from dataclasses import dataclass
 
-GRADABLE = "numbers, strings, booleans, lists, tuples, sets, dicts, NumPy arrays and Keras models"
+GRADABLE = "numbers, strings, booleans, lists, tuples, sets, dicts, NumPy arrays, pandas Series and DataFrames and Keras models"
 
 # dtype kinds that are plain bytes: bool, signed/unsigned int, float, complex, unicode.
 _ARRAY_KINDS = "biufcU"
@@ -88,7 +90,7 @@ def not_data_message(where: str, type_name: str, reason: str = "type", limits: L
     """The student's message for a value that is not data (``reason`` is one of :data:`REASONS`).
 
     >>> not_data_message("answer", "Foo")
-    '`answer` is a Foo object; the autograder can only grade numbers, strings, booleans, lists, tuples, sets, dicts, NumPy arrays and Keras models.'
+    '`answer` is a Foo object; the autograder can only grade numbers, strings, booleans, lists, tuples, sets, dicts, NumPy arrays, pandas Series and DataFrames and Keras models.'
     >>> not_data_message("d", "int", "dict_key")
     '`d` has a dict key that is an int; the autograder can only grade dicts whose keys are strings.'
     >>> not_data_message("x", "list", "depth")
@@ -255,6 +257,9 @@ class Encoder:
                 return self._array(numpy, value, where)
             if kind in _numpy_scalar_types(numpy):
                 return self._encode(self._numpy_scalar(numpy, value, where), where, depth)
+        pandas = sys.modules.get("pandas")  # likewise for pandas
+        if pandas is not None and issubclass(kind, (pandas.Series, pandas.DataFrame)):
+            return self._pandas(numpy, pandas, value, where, depth)
         for base, encode_base in self._BASES:
             if issubclass(kind, base):
                 return encode_base(self, value, where, depth)
@@ -322,6 +327,40 @@ class Encoder:
             "data": base64.b64encode(array.tobytes()).decode("ascii"),
         }
 
+    def _pandas(self, numpy, pandas, value, where, depth):
+        index = {"name": self._label(value.index.name, where),
+                 "values": self._column(numpy, pandas, value.index, f"{where}.index", depth)}
+        if issubclass(type(value), pandas.Series):
+            values = self._column(numpy, pandas, value, where, depth)
+            return {"$": "Series", "name": self._label(value.name, where), "index": index, "values": values}
+        labels = [self._label(label, where) for label in value.columns]
+        columns = [self._column(numpy, pandas, value.iloc[:, i], f"{where}[{label!r}]", depth)
+                   for i, label in enumerate(labels)]
+        return {"$": "DataFrame", "columns": labels, "index": index, "data": columns}
+
+    def _column(self, numpy, pandas, column, where, depth) -> object:
+        """A Series' or Index's values: numbers as an ndarray, other plain values as a list."""
+        if issubclass(type(column), pandas.MultiIndex):
+            self._refuse(column, where, type_name="MultiIndex")
+        dtype = column.dtype
+        if isinstance(dtype, numpy.dtype) and dtype.kind in "biufc":
+            return self._array(numpy, column.to_numpy(), where)
+        if dtype == object or isinstance(dtype, pandas.StringDtype):
+            items = column.tolist()
+            self.budget.element(depth + 1)
+            return [self._label(item, f"{where}[{i}]") for i, item in enumerate(items)]
+        self._refuse(column, where, type_name=f"{dtype} column")
+
+    def _label(self, value, where) -> object:
+        """A label or a value in a column of plain values: None, a bool, a number or a string."""
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and type(value) in _numpy_scalar_types(numpy):
+            value = self._numpy_scalar(numpy, value, where)
+        if value is None or type(value) in (bool, int, float, str):
+            self.budget.element(0)
+            return self._encode(value, where, 0)
+        self._refuse(value, where)
+
     def _numpy_scalar(self, numpy, value, where) -> object:
         """A NumPy scalar (exactly a NumPy type, so its methods are NumPy's) as a Python value."""
         kind = numpy.dtype(type(value)).kind
@@ -363,7 +402,7 @@ def _hashable(item: object) -> bool:
         tag = item["$"]
         if tag == "tuple":
             return all(_hashable(x) for x in item["items"])
-        return tag not in ("set", "dict", "ndarray")
+        return tag not in ("set", "dict", "ndarray", "Series", "DataFrame")
     return True
 
 
@@ -473,6 +512,50 @@ class _Decoder:
         _check_array_values(numpy, array)
         return array
 
+    def _series(self, data, depth):
+        import pandas
+
+        index = self._index(pandas, data["index"], depth)
+        values = self._column(data["values"], depth)
+        if len(values) != len(index):
+            raise BadData("a Series whose index and values differ in length")
+        return pandas.Series(values, index=index, name=self._label(data["name"], depth), copy=False)
+
+    def _data_frame(self, data, depth):
+        import pandas
+
+        labels, columns = data["columns"], data["data"]
+        if type(labels) is not list or type(columns) is not list or len(labels) != len(columns):
+            raise BadData("a DataFrame whose columns and data differ")
+        index = self._index(pandas, data["index"], depth)
+        values = [self._column(column, depth) for column in columns]
+        if any(len(column) != len(index) for column in values):
+            raise BadData("a DataFrame whose columns differ in length")
+        frame = pandas.DataFrame(dict(enumerate(values)), index=index)
+        frame.columns = pandas.Index([self._label(label, depth) for label in labels], dtype=object)
+        return frame
+
+    def _index(self, pandas, data, depth):
+        if type(data) is not dict or set(data) != {"name", "values"}:
+            raise BadData("a malformed pandas index")
+        return pandas.Index(self._column(data["values"], depth), name=self._label(data["name"], depth))
+
+    def _column(self, data, depth):
+        if type(data) is dict and data.get("$") == "ndarray":
+            column = self.decode(data, depth + 1)
+            if column.ndim != 1:
+                raise BadData("a pandas column that is not one-dimensional")
+            return column
+        if type(data) is not list:
+            raise BadData("a malformed pandas column")
+        return [self._label(item, depth + 1) for item in data]
+
+    def _label(self, data, depth):
+        value = self.decode(data, depth + 1)
+        if value is not None and type(value) not in (bool, int, float, str):
+            raise BadData("a pandas label or value that is not a plain value")
+        return value
+
     @staticmethod
     def _array_layout(numpy, data) -> tuple:
         name, shape = data["dtype"], data["shape"]
@@ -495,6 +578,8 @@ class _Decoder:
         "frozenset": ({"$", "items"}, _set),
         "dict": ({"$", "items"}, _dict),
         "ndarray": ({"$", "dtype", "shape", "data"}, _array),
+        "Series": ({"$", "name", "index", "values"}, _series),
+        "DataFrame": ({"$", "columns", "index", "data"}, _data_frame),
     }
 
 
