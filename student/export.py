@@ -70,7 +70,12 @@ def manual_questions_pdf(notebook: Path, destination: Path) -> Path:
     from otter.export.exporters.via_html import PDFViaHTMLExporter
 
     filtered = PDFViaHTMLExporter.load_notebook(str(notebook), filtering=True, pagebreaks=True)
-    exporter = nbconvert.HTMLExporter(extra_template_basedirs=[str(TEMPLATE_DIR)], template_name="via_html")
+    # otter's own exporters replace nbconvert's class trait ``extra_template_basedirs`` with a
+    # plain list (otter/export/exporters/via_html.py), after which passing it to a constructor
+    # fails; set on the instance, before the template is chosen, it works either way.
+    exporter = nbconvert.HTMLExporter()
+    exporter.extra_template_basedirs = [str(TEMPLATE_DIR)]
+    exporter.template_name = "via_html"
     page, _ = exporter.from_notebook_node(filtered)
     destination.write_bytes(html_to_pdf(page))
     return destination
