@@ -17,7 +17,9 @@ from pathlib import Path
 from time import monotonic
 
 from .layout import Bundle, RunFolders
-from .results import QuestionResult, build_results, in_notebook_order, question_from_test_file, questions_not_graded
+from .results import (
+    QuestionResult, build_results, in_notebook_order, otter_test_files, question_from_test_file, questions_not_graded,
+)
 
 
 @dataclass
@@ -47,41 +49,32 @@ def main(bundle_root: Path, run_root: Path, results_path: Path, failure: str | N
     context = Context.read(folders.context)
     order = bundle.read_question_order()
     manual = bundle.read_manual_questions()
+
+    def write(questions: list[QuestionResult], notices: list[str]) -> None:
+        results = build_results(questions, execution_time=_elapsed(context), notices=notices, manual=manual)
+        write_results(results_path, results)
+
     if failure is not None or not context.graded:
         reason = "not graded (see the message above)"
-        notices = [*context.notices, *([failure] if failure else [])]
-        questions = in_notebook_order(questions_not_graded(bundle.tests, reason), order)
-        write_results(
-            results_path, build_results(questions, execution_time=_elapsed(context), notices=notices, manual=manual)
-        )
+        write(in_notebook_order(questions_not_graded(bundle.tests, reason), order),
+              [*context.notices, *([failure] if failure else [])])
         return
     answer_names = bundle.read_answer_names()
-    questions = grade(bundle, folders, context, answer_names)
-    questions = in_notebook_order(questions, order)
-    write_results(
-        results_path,
-        build_results(questions, execution_time=_elapsed(context), notices=context.notices, manual=manual),
-    )
+    questions = in_notebook_order(grade(bundle, folders, context, answer_names), order)
+    write(questions, context.notices)
     # Notes come after the scores are safe on disk: analysing the student's notebook must
     # never cost points already earned.
     try:
         _add_skipped_cell_notes(questions, answer_names, context)
     except Exception:  # noqa: BLE001 - any failure here only loses a hint
         return
-    write_results(
-        results_path,
-        build_results(questions, execution_time=_elapsed(context), notices=context.notices, manual=manual),
-    )
+    write(questions, context.notices)
 
 
 def grade(bundle: Bundle, folders: RunFolders, context: Context, answer_names: dict) -> list[QuestionResult]:
     """Each bundle question graded on the exported answers."""
     from .answers.load import Answers, AnswersError, load_answers
     from .calls import StudentFunction
-    from .otter_modules import otter_module
-
-    create_test_file = otter_module("otter.test_files").create_test_file
-    NBMetadataConfig = otter_module("otter.nbmeta_config").NBMetadataConfig
 
     try:
         answers = load_answers(folders.answers)
@@ -96,8 +89,7 @@ def grade(bundle: Bundle, folders: RunFolders, context: Context, answer_names: d
         namespace.update({name: StudentFunction(name, server) for name in answers.callables})
     questions = []
     try:
-        for path in sorted(bundle.tests.glob("*.py")):
-            test_file = create_test_file(str(path), NBMetadataConfig())
+        for test_file in otter_test_files(bundle.tests):
             test_file.run(dict(namespace))
             question = question_from_test_file(test_file)
             for name in answer_names.get(test_file.name, []):

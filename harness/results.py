@@ -101,20 +101,23 @@ def question_from_test_file(test_file) -> QuestionResult:
     return question
 
 
+def otter_test_files(tests_dir: Path) -> list:
+    """otter's ``TestFile`` for each test file in ``tests_dir``, in file-name order (not yet run)."""
+    from .otter_modules import otter_module
+
+    create_test_file = otter_module("otter.test_files").create_test_file
+    NBMetadataConfig = otter_module("otter.nbmeta_config").NBMetadataConfig
+    return [create_test_file(str(path), NBMetadataConfig()) for path in sorted(tests_dir.glob("*.py"))]
+
+
 def questions_not_graded(tests_dir: Path, reason: str) -> list[QuestionResult]:
     """Every question in ``tests_dir`` at zero, each failing with ``reason``.
 
     For submissions that never reached the tests (not a notebook, a dead kernel…), so that
     Gradescope still shows every question and its points.
     """
-    from .otter_modules import otter_module
-
-    create_test_file = otter_module("otter.test_files").create_test_file
-    NBMetadataConfig = otter_module("otter.nbmeta_config").NBMetadataConfig
-
     questions = []
-    for path in sorted(tests_dir.glob("*.py")):
-        test_file = create_test_file(str(path), NBMetadataConfig())
+    for test_file in otter_test_files(tests_dir):
         cases = [CaseResult(False, case.hidden, case.points, reason) for case in test_file.test_cases]
         questions.append(QuestionResult(test_file.name, cases))
     return questions
@@ -209,7 +212,7 @@ def build_results(
         ]
         + [
             {
-                "name": f"{name}: {points:g} point{'s' if points != 1 else ''}, {MANUAL_TAG}",
+                "name": f"{name}: {_points_text(points)}, {MANUAL_TAG}",
                 "number": str(number),
                 "visibility": "visible",
                 "output": _manual_output(points),
@@ -229,6 +232,16 @@ def scored_tests(results: dict) -> list[dict]:
     [{'name': 'q1', 'score': 1}]
     """
     return [test for test in results.get("tests", []) if "score" in test]
+
+
+def question_scores(results: dict) -> dict:
+    """Points per auto-graded question in a results.json dictionary (ours or otter's).
+
+    Example:
+    >>> question_scores({"tests": [{"name": "q1", "score": 2, "max_score": 2}, {"name": "Public Tests"}]})
+    {'q1': 2}
+    """
+    return {test["name"]: test["score"] for test in scored_tests(results)}
 
 
 def _manual_output(points: float) -> str:
@@ -279,8 +292,12 @@ def _manual_summary(manual: dict) -> str:
     """
     if not manual:
         return ""
-    listed = ", ".join(f"`{name}` ({points:g} point{'s' if points != 1 else ''})" for name, points in manual.items())
+    listed = ", ".join(f"`{name}` ({_points_text(points)})" for name, points in manual.items())
     return f"\n\nGraded by hand, not in this score: {listed}."
+
+
+def _points_text(points: float) -> str:
+    return f"{points:g} point{'' if points == 1 else 's'}"
 
 
 def _question_output(question: QuestionResult) -> str:

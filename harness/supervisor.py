@@ -212,7 +212,8 @@ def student_environment(bundle: Bundle, folders: RunFolders, limits: GradingLimi
 
     TensorFlow and BLAS size their thread pools from the host's cores, not the container's
     CPU quota: on Gradescope's half-CPU container that means many threads fighting for one
-    core. They get ``limits.kernel_threads``, never more than the quota allows. MNIST and other data come from the bundle, so grading needs no network.
+    core. They get ``limits.kernel_threads``, never more than the quota allows. MNIST and
+    other data come from the bundle, so grading needs no network.
 
     Memory: TensorFlow's oneDNN allocator keeps every freed tensor in its own pool, so the
     kernel holds at once the peaks of data preparation and of training; the system

@@ -35,6 +35,7 @@ from harness.layout import (
     ANSWER_NAMES_FILENAME, LIMITS_FILENAME, MANUAL_QUESTIONS_FILENAME, PUBLIC_TESTS_DIRNAME, QUESTION_ORDER_FILENAME,
 )
 from harness.limits import GradingLimits
+from harness.results import otter_test_files
 from harness.sandbox import USERADD_COMMAND
 
 from .answer_names import names_read_by
@@ -301,12 +302,10 @@ def _mark_manual_questions(notebook, manual: dict, export_pdf: bool) -> None:
         "the export cell at the end of the notebook puts your answer, with the outputs it refers to, in a PDF "
         "inside your submission zip" if export_pdf else "your instructor says how to submit it"
     )
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
-            name = (yaml.safe_load(cell.source[len("# BEGIN QUESTION"):]) or {}).get("name")
-            prompt = notebook.cells[index + 1] if index + 1 < len(notebook.cells) else None
-            if name in manual and prompt is not None and prompt.cell_type == "markdown":
-                prompt.source += f"\n\n_Graded by hand ({manual[name]:g} points): {how}._"
+    for index, question in _question_cells(notebook):
+        prompt = notebook.cells[index + 1] if index + 1 < len(notebook.cells) else None
+        if question["name"] in manual and prompt is not None and prompt.cell_type == "markdown":
+            prompt.source += f"\n\n_Graded by hand ({manual[question['name']]:g} points): {how}._"
     marked = [
         index for index, cell in enumerate(notebook.cells)
         if any(tag.startswith(MANUAL_TAG_PREFIX) for tag in cell.metadata.get("tags", []))
@@ -347,13 +346,18 @@ def _locked_markdown(source: str):
 
 
 def _question_configs(notebook) -> list[dict]:
-    configs = []
-    for cell in notebook.cells:
+    return [question for _, question in _question_cells(notebook)]
+
+
+def _question_cells(notebook) -> list[tuple[int, dict]]:
+    """``(cell index, config)`` of each named ``BEGIN QUESTION`` cell, in notebook order."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
             question = yaml.safe_load(cell.source[len("# BEGIN QUESTION"):]) or {}
             if "name" in question:
-                configs.append(question)
-    return configs
+                found.append((index, question))
+    return found
 
 
 def _config_cell(notebook):
@@ -396,10 +400,11 @@ def _publish(otter_output: Path, master_name: str, settings: "_Settings", destin
 
     (otter_zip,) = (otter_output / "autograder").glob("*.zip")
     bundle = grading_dir / f"{name}-autograder.zip"
-    answer_names, derived = _answer_names(otter_zip, settings.declared_answers)
+    test_cases = _test_cases(otter_zip)
+    answer_names, derived = _answer_names(test_cases, settings.declared_answers)
     _write_bundle(otter_zip, bundle, settings, answer_names, student_dir / "tests")
-    _refuse_shipped_answers(student_dir, _hidden_numbers(otter_zip), student_dir / master_name)
-    auto_points = sum(case.points for cases in _test_cases(otter_zip).values() for case in cases)
+    _refuse_shipped_answers(student_dir, _hidden_numbers(test_cases), student_dir / master_name)
+    auto_points = sum(case.points for cases in test_cases.values() for case in cases)
     return Build(name, student_dir / master_name, bundle, solution, derived, auto_points, settings.manual_points)
 
 
@@ -430,10 +435,10 @@ def _export_call(source: str, notebook_name: str, pdf: bool) -> str:
     return source[: match.start()] + call + source[match.end():]
 
 
-def _answer_names(otter_zip: Path, declared: dict) -> tuple[dict, dict]:
+def _answer_names(test_cases: dict, declared: dict) -> tuple[dict, dict]:
     """Per question, the names its tests read: declared in the master, or derived from the tests."""
     names, derived = {}, {}
-    for question, cases in _test_cases(otter_zip).items():
+    for question, cases in test_cases.items():
         if question in declared:
             names[question] = declared[question]
         else:
@@ -445,22 +450,16 @@ def _answer_names(otter_zip: Path, declared: dict) -> tuple[dict, dict]:
 
 
 def _test_cases(otter_zip: Path) -> dict:
-    from otter.nbmeta_config import NBMetadataConfig
-    from otter.test_files import create_test_file
-
+    """Per question, the test cases of the bundle otter built."""
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(otter_zip) as archive:
-        tests = [n for n in archive.namelist() if n.startswith("tests/") and n.endswith(".py")]
-        archive.extractall(tmp, members=tests)
-        return {
-            test_file.name: test_file.test_cases
-            for test_file in (create_test_file(str(Path(tmp, t)), NBMetadataConfig()) for t in sorted(tests))
-        }
+        archive.extractall(tmp, members=[n for n in archive.namelist() if n.startswith("tests/") and n.endswith(".py")])
+        return {test_file.name: test_file.test_cases for test_file in otter_test_files(Path(tmp, "tests"))}
 
 
-def _hidden_numbers(otter_zip: Path) -> set[str]:
+def _hidden_numbers(test_cases: dict) -> set[str]:
     """Whole numbers (10 or more) written in the hidden tests: what they expect of answers."""
     numbers = set()
-    for cases in _test_cases(otter_zip).values():
+    for cases in test_cases.values():
         for case in cases:
             if case.hidden:
                 numbers |= set(re.findall(r"(?<![\w.])\d{2,}(?![\w.])", case.body))

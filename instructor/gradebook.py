@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from harness.results import scored_tests
+from harness.results import question_scores, scored_tests
 
 IDENTITY = ["Name", "SID", "Email", "Submission", "Submitted At"]
 TRAILING = ["Total Score", "Max Points", "Status", "Reason", "Earlier Submissions", "Results"]
@@ -57,7 +57,7 @@ def gradebook_frame(rows):
     records = []
     for row in rows:
         results = row.outcome.results or {}
-        points = {t["name"]: t["score"] for t in scored_tests(results)}
+        points = question_scores(results)
         records.append({
             "Name": row.student.name,
             "SID": row.student.sid,

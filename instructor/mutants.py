@@ -27,10 +27,11 @@ from pathlib import Path
 import nbformat
 
 from harness.layout import ANSWER_NAMES_FILENAME, QUESTION_ORDER_FILENAME
+from harness.results import question_scores, scored_tests
 
 from .fixtures import TargetMissed, answer_statement, cells_matching, with_answer
 from .grade import grade_submission
-from .validate import Built, scores
+from .validate import Built
 
 NUMERIC_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.USub, ast.UAdd)
 
@@ -236,12 +237,12 @@ def run_mutants(built: Built, jobs: int = 2, sandbox: str = "require") -> tuple[
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         graded = dict(pool.map(grade, paths))
     reference = graded.pop("reference")
-    full = {test["name"]: test["max_score"] for test in reference["tests"] if "score" in test}
-    if scores(reference) != full:
+    full = {test["name"]: test["max_score"] for test in scored_tests(reference)}
+    if question_scores(reference) != full:
         raise ReferenceNotFull(
-            f"the solution notebook scores {sum(scores(reference).values()):g} of {sum(full.values()):g}: mutants would "
+            f"the solution notebook scores {reference['score']:g} of {sum(full.values()):g}: mutants would "
             f"prove nothing; fix the master first (instructor grade {built.notebooks['solution']} --bundle {built.bundle})")
-    return [MutantOutcome(label, scores(results), full, results) for label, results in graded.items()], unmutated
+    return [MutantOutcome(label, question_scores(results), full, results) for label, results in graded.items()], unmutated
 
 
 def mutant_table(outcomes: list[MutantOutcome]) -> str:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.results import scored_tests
+from harness.results import question_scores
 
 from .build import assignment_name, find_master
 from .fixtures import fixtures_dir, read_fixtures, write_fixtures
@@ -91,20 +91,10 @@ def validate(assignment_dir: Path, dist_root: Path = Path("dist"), jobs: int = 2
     def run(name: str) -> Outcome:
         path, expected = fixtures[name]
         results = grade_submission(bundle, path, sandbox=sandbox)
-        return Outcome(name, expected, scores(results), results)
+        return Outcome(name, expected, question_scores(results), results)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(run, fixtures))
-
-
-def scores(results: dict) -> dict:
-    """Points per auto-graded question in a results.json dictionary.
-
-    Example:
-    >>> scores({"tests": [{"name": "q1", "score": 2, "max_score": 2}]})
-    {'q1': 2}
-    """
-    return {test["name"]: test["score"] for test in scored_tests(results)}
 
 
 def outcome_table(outcomes: list[Outcome]) -> str:

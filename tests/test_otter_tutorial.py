@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from harness.results import scored_tests
+from harness.results import question_scores
 from instructor.build import BuildError, build_assignment
 from instructor.grade import grade_submission
 
@@ -52,7 +52,7 @@ def otters_scores(assignment, tmp_path_factory) -> dict:
         subprocess.run([str(OTTER), "run", "-a", str(bundle), "-o", str(output), str(sample)],
                        check=True, capture_output=True, cwd=work)
         results = json.loads((output / "results.json").read_text())
-        scores[sample.stem] = {t["name"]: t["score"] for t in results["tests"] if "score" in t}
+        scores[sample.stem] = question_scores(results)
     return scores
 
 
@@ -78,7 +78,7 @@ def test_otters_self_test_fails_the_build_with_otters_message(assignment, tmp_pa
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
 def test_every_sample_scores_what_otter_gives_it(ours, otters_scores, sample, tmp_path):
     results = grade_submission(ours.bundle, sample, tmp_path / "results.json")
-    assert {t["name"]: t["score"] for t in scored_tests(results)} == otters_scores[sample.stem]
+    assert question_scores(results) == otters_scores[sample.stem]
 
 
 def test_the_solution_filled_into_the_student_notebook_scores_what_otter_gives_the_solution(ours, tmp_path):
@@ -100,4 +100,4 @@ def test_the_solution_filled_into_the_student_notebook_scores_what_otter_gives_t
     filled = tmp_path / "demo.ipynb"
     nbformat.write(student, filled)
     results = grade_submission(ours.bundle, filled, tmp_path / "results.json")
-    assert {t["name"]: t["score"] for t in scored_tests(results)} == {"q1": 1, "q2": 1, "q3": 0.5}
+    assert question_scores(results) == {"q1": 1, "q2": 1, "q3": 0.5}
