@@ -24,7 +24,8 @@ sandbox-tool:
 	  fi; }
 
 # The export's PDF of hand-graded questions is printed by Chromium, and the tests read it
-# with poppler's pdftotext/pdfimages: Debian's packages, installed as root.
+# with poppler's pdftotext/pdfimages: Debian's packages, installed as root. The same Chromium
+# runs JupyterLab and Notebook 7 in tests/test_browser.py (through Playwright).
 pdf-tools:
 	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

@@ -51,7 +51,8 @@ def main(bundle_root: Path, run_root: Path, results_path: Path, failure: str | N
     manual = bundle.read_manual_questions()
 
     def write(questions: list[QuestionResult], notices: list[str]) -> None:
-        results = build_results(questions, execution_time=_elapsed(context), notices=notices, manual=manual)
+        results = build_results(questions, execution_time=_elapsed(context), notices=notices, manual=manual,
+                                hidden_messages=bundle.shows_hidden_messages())
         write_results(results_path, results)
 
     if failure is not None or not context.graded:

@@ -29,6 +29,7 @@ LIMITS_FILENAME = "grading_limits.json"
 QUESTION_ORDER_FILENAME = "questions.json"
 ANSWER_NAMES_FILENAME = "answer_names.json"
 MANUAL_QUESTIONS_FILENAME = "manual_questions.json"
+FILE_VARIABLES_FILENAME = "file_variables.json"
 PUBLIC_TESTS_DIRNAME = "public_tests"
 
 
@@ -84,8 +85,23 @@ class Bundle:
         return json.loads(self.question_order.read_text()) if self.question_order.is_file() else []
 
     @property
+    def file_variables(self) -> Path:
+        """Environment variables naming the bundle's data files (``env`` in assignment.yml)."""
+        return self.root / FILE_VARIABLES_FILENAME
+
+    def file_environment(self) -> dict[str, str]:
+        """Each declared variable, set to its file's path in the bundle (empty without any)."""
+        declared = json.loads(self.file_variables.read_text()) if self.file_variables.is_file() else {}
+        return {variable: str(self.files / name) for variable, name in declared.items()}
+
+    @property
     def otter_config(self) -> Path:
         return self.root / "otter_config.json"
+
+    def shows_hidden_messages(self) -> bool:
+        """Whether results show hidden tests' messages once published: otter's ``show_hidden`` (default false)."""
+        config = json.loads(self.otter_config.read_text()) if self.otter_config.is_file() else {}
+        return config.get("show_hidden", False) is True
 
     def kernel_readable(self) -> list[Path]:
         """What the student's kernel may read from the bundle: code and data students have anyway."""

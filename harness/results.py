@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from student.wording import check_wording, points_text
+
 SCHEMA_PATH = Path(__file__).with_name("results_schema.json")
 
 HIDDEN_VISIBILITY = "after_published"
@@ -38,6 +40,8 @@ class CaseResult:
     hidden: bool
     points: float
     feedback: str = ""
+    verified: str = ""
+    """What the case checked, in the master's words (its ``success_message``), when it passed."""
 
 
 @dataclass
@@ -93,6 +97,7 @@ def question_from_test_file(test_file) -> QuestionResult:
             hidden=result.test_case.hidden,
             points=result.test_case.points,
             feedback="" if result.passed else student_message(result.message or "", result.test_case.hidden),
+            verified=(result.test_case.success_message or "") if result.passed else "",
         )
         for result in test_file.test_case_results
     ]
@@ -164,10 +169,15 @@ def _code(block: str | None) -> str:
 
 
 def build_results(
-    questions: list[QuestionResult], *, execution_time: float, notices: list[str] = (), manual: dict | None = None
+    questions: list[QuestionResult], *, execution_time: float, notices: list[str] = (), manual: dict | None = None,
+    hidden_messages: bool = False,
 ) -> dict:
     """The results.json dictionary: top-level score and summary, one test entry per question, then
     one per hand-graded question in ``manual`` (name to points).
+
+    A question with hidden tests is shown once grades are published, with its score. Its hidden
+    tests' messages are shown only with ``hidden_messages`` (otter's ``show_hidden``); their code
+    and expected values never are (:func:`student_message`).
 
     The top-level score is the autograder's alone: Gradescope adds the hand-graded points from
     its manual grading. A hand-graded entry has no score (Gradescope would show a score of 0 as
@@ -205,14 +215,14 @@ def build_results(
                 "max_score": round(question.max_score, OTTER_SCORE_DECIMALS),
                 "status": "passed" if question.score == question.max_score else "failed",
                 "visibility": HIDDEN_VISIBILITY if question.has_hidden else "visible",
-                "output": _question_output(question),
+                "output": _question_output(question, hidden_messages),
                 "output_format": "md",
             }
             for number, question in enumerate(questions, start=1)
         ]
         + [
             {
-                "name": f"{name}: {_points_text(points)}, {MANUAL_TAG}",
+                "name": f"{name}: {points_text(points)}, {MANUAL_TAG}",
                 "number": str(number),
                 "visibility": "visible",
                 "output": _manual_output(points),
@@ -270,10 +280,10 @@ def _summary(questions, notices, possible) -> str:
             lines.append(f"- `{question.name}`: no public checks")
         elif failed:
             lines.append(f"- ❌ `{question.name}`: {_one_line(failed[0].feedback)}")
-        elif question.has_hidden and not any(case.points for case in public):
-            lines.append(f"- ✅ `{question.name}`: public checks pass (they check the answer's form; hidden tests grade it)")
         else:
-            lines.append(f"- ✅ `{question.name}`: public checks pass")
+            wording = check_wording([case.verified for case in public if case.verified],
+                                    sum(case.points for case in public), question.max_score, graded="by hidden tests")
+            lines.append(f"- ✅ `{question.name}`: {wording or 'public checks pass'}")
         lines += [f"  - {_one_line(note)}" for note in question.notes]
     hidden_points = sum(case.points for q in questions for case in q.cases if case.hidden)
     if hidden_points:
@@ -292,21 +302,37 @@ def _manual_summary(manual: dict) -> str:
     """
     if not manual:
         return ""
-    listed = ", ".join(f"`{name}` ({_points_text(points)})" for name, points in manual.items())
+    listed = ", ".join(f"`{name}` ({points_text(points)})" for name, points in manual.items())
     return f"\n\nGraded by hand, not in this score: {listed}."
 
 
-def _points_text(points: float) -> str:
-    return f"{points:g} point{'' if points == 1 else 's'}"
 
 
-def _question_output(question: QuestionResult) -> str:
+def _question_output(question: QuestionResult, hidden_messages: bool) -> str:
+    """One question's entry: its score, then each case with what it checked or why it failed.
+
+    Example:
+    >>> q = QuestionResult("q1", [CaseResult(True, False, 0, verified="format OK: a number"),
+    ...                           CaseResult(False, True, 2, "expected 49, got 48")])
+    >>> print(_question_output(q, hidden_messages=False))
+    **q1**: 0 / 2 points
+    <BLANKLINE>
+    - ✅ public check 1 (0 pt): format OK: a number
+    - ❌ hidden test 2 (2 pt): failed (this course does not show hidden tests' messages)
+    """
     lines = [f"**{question.name}**: {question.score:g} / {question.max_score:g} points", ""]
     for number, case in enumerate(question.cases, start=1):
         kind = "hidden test" if case.hidden else "public check"
         points = f"{case.points:g} pt" if case.points else "0 pt"
         mark = "✅" if case.passed else "❌"
-        text = "passed" if case.passed else _one_line(case.feedback)
+        if case.passed and case.verified:
+            text = _one_line(case.verified)
+        elif case.passed:
+            text = "passed" if case.points else "passes (it carries no points)"
+        elif case.hidden and not hidden_messages:
+            text = "failed (this course does not show hidden tests' messages)"
+        else:
+            text = _one_line(case.feedback)
         lines.append(f"- {mark} {kind} {number} ({points}): {text}")
     lines += [f"- ⚠️ {_one_line(note)}" for note in question.notes]
     return "\n".join(lines)

@@ -5,12 +5,10 @@ keep grading inside Gradescope's small container. An answer assigned only there 
 this finds such answers so the student is told why, instead of seeing a bare NameError.
 """
 
-import ast
 import re
 
-from IPython.core.inputtransformer2 import TransformerManager
-
-SKIP_TAG = "otter_ignore"
+# The same rules as the student's pre-submit run, which names these cells before upload.
+from student.presubmit import SKIP_TAG, assigned_names
 
 
 def misplaced_answers(notebook, answer_names) -> dict[str, list[int]]:
@@ -28,7 +26,7 @@ def misplaced_answers(notebook, answer_names) -> dict[str, list[int]]:
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type != "code":
             continue
-        names = _assigned_names(cell.source) & set(answer_names)
+        names = assigned_names(cell.source) & set(answer_names)
         if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
             for name in names:
                 skipped.setdefault(name, []).append(number)
@@ -48,18 +46,3 @@ def declared_answers(test_source: str) -> set[str]:
     for arguments in re.findall(r"check_defined\(\s*globals\(\)\s*,([^)]*)\)", test_source):
         names |= set(re.findall(r"[\"']([A-Za-z_]\w*)[\"']", arguments))
     return names
-
-
-def _assigned_names(source: str) -> set[str]:
-    """Names a cell assigns real values to; ``name = ...`` is the unanswered placeholder."""
-    try:
-        tree = ast.parse(TransformerManager().transform_cell(source))
-    except SyntaxError:
-        return set()
-    names, placeholders = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis:
-            placeholders |= {target.id for target in node.targets if isinstance(target, ast.Name)}
-    return names - placeholders

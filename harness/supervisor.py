@@ -228,7 +228,7 @@ def student_environment(bundle: Bundle, folders: RunFolders, limits: GradingLimi
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
         "PYTHONPATH": str(bundle.files),
-        "MNIST_NPZ": str(bundle.files / "mnist.npz"),
+        **bundle.file_environment(),
         "TF_NUM_INTRAOP_THREADS": threads,
         "TF_NUM_INTEROP_THREADS": threads,
         "OMP_NUM_THREADS": threads,
@@ -246,7 +246,7 @@ def checker_environment(bundle: Bundle) -> dict:
     """The checker's environment: Keras on its NumPy backend (no TensorFlow needed to score a model)."""
     threads = str(cpu_limit())
     return {
-        "MNIST_NPZ": str(bundle.files / "mnist.npz"),
+        **bundle.file_environment(),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": tempfile.gettempdir(),
         "LANG": "C.UTF-8",

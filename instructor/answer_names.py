@@ -4,12 +4,55 @@ A master notebook names them per question (``answers: [name, ...]`` in its ``BEG
 cell; otter ignores the key). For a plain otter assignment, which names none, they are
 derived from the tests' code: every name the tests read but do not assign, import or find
 among Python's builtins, and the names given as strings to ``globals().get(...)``,
-``globals()[...]`` or ``check_defined(globals(), ...)``.
+``globals()[...]`` or ``check_defined(globals(), ...)``. An exception-style test (otter's
+``@test_case`` functions) reads the names of its function's parameters, which otter fills from
+the notebook.
 """
 
 import ast
 import builtins
 import doctest
+import inspect
+
+
+def names_read_by_case(body) -> set[str]:
+    """Global names an otter test case's ``body`` reads from the notebook: a doctest or Python
+    source (:func:`names_read_by`), or an exception-style test (:func:`names_passed_to`)."""
+    if isinstance(body, str):
+        return names_read_by(body)
+    return names_passed_to(body.test_func)
+
+
+def names_passed_to(test_function) -> set[str]:
+    """The notebook names otter passes an exception-style test function: one per parameter
+    (otter's ``test_case.call_func``). A parameter ``env`` gets the whole namespace: the names
+    read through it are taken to be the identifier strings in the function's code.
+
+    Example:
+    >>> def test_values(np, z):
+    ...     assert np.allclose(z, [1, 2])
+    >>> sorted(names_passed_to(test_values))
+    ['np', 'z']
+    >>> def test_env(env):
+    ...     assert env["square"](3) == env.get("nine")
+    >>> sorted(names_passed_to(test_env))
+    ['nine', 'square']
+    """
+    names = set(inspect.signature(test_function).parameters)
+    if "env" in names:
+        names.discard("env")
+        names |= _identifier_constants(test_function.__code__)
+    return names
+
+
+def _identifier_constants(code) -> set[str]:
+    found = set()
+    for constant in code.co_consts:
+        if isinstance(constant, str) and constant.isidentifier():
+            found.add(constant)
+        elif inspect.iscode(constant):
+            found |= _identifier_constants(constant)
+    return found
 
 
 def names_read_by(test_code: str) -> set[str]:

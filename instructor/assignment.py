@@ -14,6 +14,7 @@ what lives outside the folder, so that the build hard-codes nothing of any one a
       mnist.npz:
         to: bundle                   # or "both": students get it too
         find: student.mnist:verified_mnist_file   # given --data mnist.npz=PATH or None
+        env: MNIST_NPZ               # set to the file's path while grading (optional)
     student_readme: student-README.md    # appended to the student README
     otter_self_test: false           # otter assign's solution self-test (default true)
 
@@ -25,6 +26,7 @@ self-test on.
 
 import importlib
 import importlib.util
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,7 @@ import yaml
 
 SPEC_FILENAME = "assignment.yml"
 DESTINATIONS = ("bundle", "both")
+ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
 
 
 class AssignmentSpecError(ValueError):
@@ -45,6 +48,8 @@ class ExternalFile:
     find: str
     """``module:function``: called with the path given at the command line (or None), it
     returns the verified file, or raises with a message saying where to get it."""
+    env: str | None = None
+    """An environment variable the grading kernel and checker get, holding the file's path."""
 
     def locate(self, given: Path | None) -> Path:
         module, _, function = self.find.partition(":")
@@ -95,7 +100,10 @@ def read_spec(assignment_dir: Path) -> AssignmentSpec:
             raise AssignmentSpecError(
                 f"{path}: external file {name!r} needs 'to: bundle' or 'to: both' and 'find: module:function'"
             )
-        files.append(ExternalFile(name, entry["to"], entry["find"]))
+        env = entry.get("env")
+        if env is not None and not (isinstance(env, str) and ENV_NAME.fullmatch(env)):
+            raise AssignmentSpecError(f"{path}: external file {name!r}: env must be a variable name such as MNIST_NPZ")
+        files.append(ExternalFile(name, entry["to"], entry["find"], env))
     readme = ""
     if data.get("student_readme"):
         readme_path = assignment_dir / data["student_readme"]

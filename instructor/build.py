@@ -31,14 +31,17 @@ from packaging.utils import canonicalize_name
 
 import harness
 import student
+from student.presubmit import METADATA_KEY as PRESUBMIT_METADATA_KEY
+from student.wording import points_text
 from harness.layout import (
-    ANSWER_NAMES_FILENAME, LIMITS_FILENAME, MANUAL_QUESTIONS_FILENAME, PUBLIC_TESTS_DIRNAME, QUESTION_ORDER_FILENAME,
+    ANSWER_NAMES_FILENAME, FILE_VARIABLES_FILENAME, LIMITS_FILENAME, MANUAL_QUESTIONS_FILENAME, PUBLIC_TESTS_DIRNAME,
+    QUESTION_ORDER_FILENAME,
 )
 from harness.limits import GradingLimits
-from harness.results import otter_test_files
+from harness.results import OTTER_SCORE_DECIMALS, otter_test_files
 from harness.sandbox import USERADD_COMMAND
 
-from .answer_names import names_read_by
+from .answer_names import names_read_by_case
 from .assignment import SPEC_FILENAME, AssignmentSpec, read_spec
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
@@ -47,6 +50,9 @@ CONFIG_MARKER = "# ASSIGNMENT CONFIG"
 # Not an otter setting: the build takes it out of the config and ships it in the bundle.
 LIMITS_KEY = "grading_limits"
 ANSWERS_KEY = "answers"
+# otter assign's init cell; its grader becomes student.notebook's, whose checks say what they verified.
+OTTER_INIT_LINE = re.compile(r"^(?:import otter\n)?grader = otter\.Notebook\(", re.MULTILINE)
+OUR_INIT_LINE = "from student.notebook import Notebook\ngrader = Notebook("
 # A cell tag in the master: the cell belongs to that hand-graded question's PDF (e.g. its plots).
 MANUAL_TAG_PREFIX = "manual:"
 # This framework's kernel-side package goes to every student folder and bundle: the export
@@ -87,7 +93,9 @@ class Build:
 
 
 def find_master(assignment_dir: Path) -> Path:
-    """The one notebook in ``assignment_dir`` whose first cell is an otter ``ASSIGNMENT CONFIG``.
+    """The one notebook in ``assignment_dir`` with an otter ``ASSIGNMENT CONFIG`` cell (a raw
+    cell or a Markdown ```` ```otter ```` block, anywhere, as otter reads it), or else the one
+    with ``BEGIN QUESTION`` cells (otter needs no config).
 
     Example:
     >>> find_master(Path("assignments/neural-networks")).name  # doctest: +SKIP
@@ -95,12 +103,15 @@ def find_master(assignment_dir: Path) -> Path:
     """
     if not assignment_dir.is_dir():
         raise BuildError(f"{assignment_dir} is not a folder; pass an assignment folder such as assignments/neural-networks")
-    masters = [path for path in sorted(assignment_dir.glob("*.ipynb")) if _config_cell(nbformat.read(path, as_version=4))]
+    notebooks = {path: _otter_notebook(path) for path in sorted(assignment_dir.glob("*.ipynb"))}
+    masters = ([path for path, notebook in notebooks.items() if _config_cells(notebook)]
+               or [path for path, notebook in notebooks.items() if _question_cells(notebook)])
     if len(masters) != 1:
         found = ", ".join(p.name for p in masters) or "none"
         raise BuildError(
-            f"{assignment_dir} must hold exactly one master notebook (a notebook whose first raw cell "
-            f"starts with '{CONFIG_MARKER}'); found {found}."
+            f"{assignment_dir} must hold exactly one master notebook (a notebook with an otter '{CONFIG_MARKER}' "
+            "cell, raw or in a Markdown ```otter block, or without one, with 'BEGIN QUESTION' cells); "
+            f"found {found}."
         )
     return masters[0]
 
@@ -184,6 +195,7 @@ class _Settings(NamedTuple):
     manual_points: dict
     export_pdf: bool
     student_readme: str
+    file_variables: dict
 
 
 def _stage(master: Path, stage: Path, spec: AssignmentSpec, data: dict) -> _Settings:
@@ -202,9 +214,9 @@ def _stage(master: Path, stage: Path, spec: AssignmentSpec, data: dict) -> _Sett
             raise BuildError(f"{master.parent / external.name} has the name of an external file; rename it.")
         shutil.copyfile(external.locate(data.get(external.name)), stage / external.name)
 
-    notebook = nbformat.read(stage / master.name, as_version=4)
-    cell = _config_cell(notebook)
-    config = yaml.safe_load(cell.source[len(CONFIG_MARKER):]) or {}
+    notebook = _otter_notebook(stage / master.name)
+    config = _assignment_config(notebook, stage)
+    cell = _one_config_cell(notebook)  # written below with the whole config otter is to read
     name = _name(config, master)
     limits = GradingLimits().updated(config.pop(LIMITS_KEY, None) or {}, origin=f"{master}: {LIMITS_KEY}")
     to_students = [f.name for f in spec.external_files if f.to == "both"]
@@ -228,7 +240,9 @@ def _stage(master: Path, stage: Path, spec: AssignmentSpec, data: dict) -> _Sett
     _mark_manual_questions(notebook, manual, export_pdf)
     nbformat.write(notebook, stage / master.name)
     declared = {q["name"]: list(q[ANSWERS_KEY]) for q in questions if q.get(ANSWERS_KEY)}
-    return _Settings(name, limits, [q["name"] for q in questions], declared, manual, export_pdf, spec.student_readme)
+    variables = {f.env: f.name for f in spec.external_files if f.env}
+    return _Settings(name, limits, [q["name"] for q in questions], declared, manual, export_pdf, spec.student_readme,
+                     variables)
 
 
 def assignment_name(master: Path) -> str:
@@ -238,8 +252,7 @@ def assignment_name(master: Path) -> str:
     >>> assignment_name(Path("assignments/neural-networks/neural-networks.ipynb"))
     'neural-networks'
     """
-    cell = _config_cell(nbformat.read(master, as_version=4))
-    return _name(yaml.safe_load(cell.source[len(CONFIG_MARKER):]) or {}, master)
+    return _name(_assignment_config(_otter_notebook(master), master.parent), master)
 
 
 def _name(config: dict, master: Path) -> str:
@@ -305,7 +318,7 @@ def _mark_manual_questions(notebook, manual: dict, export_pdf: bool) -> None:
     for index, question in _question_cells(notebook):
         prompt = notebook.cells[index + 1] if index + 1 < len(notebook.cells) else None
         if question["name"] in manual and prompt is not None and prompt.cell_type == "markdown":
-            prompt.source += f"\n\n_Graded by hand ({manual[question['name']]:g} points): {how}._"
+            prompt.source += f"\n\n_Graded by hand ({points_text(manual[question['name']])}): {how}._"
     marked = [
         index for index, cell in enumerate(notebook.cells)
         if any(tag.startswith(MANUAL_TAG_PREFIX) for tag in cell.metadata.get("tags", []))
@@ -350,20 +363,95 @@ def _question_configs(notebook) -> list[dict]:
 
 
 def _question_cells(notebook) -> list[tuple[int, dict]]:
-    """``(cell index, config)`` of each named ``BEGIN QUESTION`` cell, in notebook order."""
+    """``(cell index, config)`` of each named ``BEGIN QUESTION`` cell, in notebook order, found
+    and read by otter's own functions."""
+    from otter.assign.blocks import BlockType, get_cell_config, is_block_boundary_cell
+
     found = []
     for index, cell in enumerate(notebook.cells):
-        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
-            question = yaml.safe_load(cell.source[len("# BEGIN QUESTION"):]) or {}
-            if "name" in question:
+        if is_block_boundary_cell(cell, BlockType.QUESTION):
+            question = get_cell_config(cell)
+            if isinstance(question, dict) and "name" in question:
                 found.append((index, question))
     return found
 
 
-def _config_cell(notebook):
-    if notebook.cells and notebook.cells[0].cell_type == "raw" and notebook.cells[0].source.startswith(CONFIG_MARKER):
-        return notebook.cells[0]
-    return None
+def _otter_notebook(path: Path):
+    """The notebook at ``path`` as otter assign reads a master: each Markdown ```` ```otter ````
+    block made a raw cell by otter's ``extract_all_fenced_otter_cells``. otter assign does this
+    first itself, so a staged notebook written this way gives the same output."""
+    from otter.assign.blocks import extract_all_fenced_otter_cells
+    from otter.assign.utils import AssignNotebookFormatException
+
+    notebook = nbformat.read(path, as_version=4)
+    try:
+        notebook.cells = extract_all_fenced_otter_cells(notebook.cells)
+    except AssignNotebookFormatException as error:
+        raise BuildError(f"{path.name}: {error}") from None
+    if notebook.nbformat_minor < 5:  # the new cells have ids, which nbformat 4.4 and older forbid
+        for cell in notebook.cells:
+            cell.pop("id", None)
+    return notebook
+
+
+def _config_cells(notebook) -> list:
+    """The notebook's assignment config cells, as otter recognises them (anywhere, any number)."""
+    from otter.assign.blocks import is_assignment_config_cell
+
+    return [cell for cell in notebook.cells if is_assignment_config_cell(cell)]
+
+
+def _assignment_config(notebook, folder: Path) -> dict:
+    """The assignment config otter assign uses: each config cell in notebook order, each after
+    the file its ``config_file`` names (relative to the master's ``folder``), applied as otter
+    applies them (``Assignment.load_config_file``, then ``update``); ``config_file`` itself removed."""
+    from otter.assign.blocks import get_cell_config
+
+    config = {}
+    for cell in _config_cells(notebook):
+        own = get_cell_config(cell)
+        if not isinstance(own, dict):
+            raise BuildError(f"the assignment config is not a YAML mapping: {cell.source!r}")
+        if own.get("config_file"):
+            path = folder / own["config_file"]
+            if not path.is_file():
+                raise BuildError(f"the assignment config names config_file {own['config_file']!r}, which is not in {folder}")
+            from_file = yaml.full_load(path.read_text())  # otter's reading of it
+            if not isinstance(from_file, dict):
+                raise BuildError(f"{path.name} (the assignment's config_file) is not a YAML mapping")
+            config = _merged(config, from_file)
+        config = _merged(config, own)
+    config.pop("config_file", None)
+    return config
+
+
+def _merged(base: dict, override: dict) -> dict:
+    """``override`` applied to ``base`` as otter's config (fica's ``Config.update``) applies it:
+    nested settings key by key, any other value replaced.
+
+    Example:
+    >>> _merged({"export_cell": {"force_save": True}, "files": ["a.csv"]}, {"export_cell": {"pdf": False}, "files": ["b.csv"]})
+    {'export_cell': {'force_save': True, 'pdf': False}, 'files': ['b.csv']}
+    """
+    merged = dict(base)
+    for key, value in override.items():
+        nested = isinstance(merged.get(key), dict) and isinstance(value, dict)
+        merged[key] = _merged(merged[key], value) if nested else value
+    return merged
+
+
+def _one_config_cell(notebook):
+    """The notebook's first config cell, every other one removed (the caller writes the whole
+    config into it, config files included); a new one at the top if the master has none."""
+    cells = _config_cells(notebook)
+    if not cells:
+        cell = nbformat.v4.new_raw_cell(CONFIG_MARKER)
+        if notebook.nbformat_minor < 5:
+            cell.pop("id", None)
+        notebook.cells.insert(0, cell)
+        return cell
+    notebook.cells = [c for c in notebook.cells if not any(c is other for other in cells[1:])]
+    return cells[0]
 
 
 def _run_otter_assign(master: Path, output: Path, self_test: bool) -> None:
@@ -388,32 +476,41 @@ def _publish(otter_output: Path, master_name: str, settings: "_Settings", destin
     readme = (Path(__file__).parent / "templates" / "student-README.md").read_text()
     readme = readme.format(name=name, notebook=master_name)
     (student_dir / "README.md").write_text(readme + (f"\n{settings.student_readme}" if settings.student_readme else ""))
-    _use_our_export(student_dir / master_name, settings.export_pdf)
+    (otter_zip,) = (otter_output / "autograder").glob("*.zip")
+    test_cases = _test_cases(otter_zip)
+    answer_names, derived = _answer_names(test_cases, settings.declared_answers)
+    # What the export's pre-submit run needs to run the notebook as the grader will (student.presubmit).
+    presubmit = {"answers": answer_names, "limits": {
+        "cell_timeout": settings.limits.cell_timeout, "total_timeout": settings.limits.total_timeout}}
+    _use_our_kernel_side(student_dir / master_name, settings.export_pdf, presubmit)
     _normalise_notebook_file(student_dir / master_name)
 
     grading_dir.mkdir(parents=True)
     # Same file name as the student's: otter.Notebook("<name>.ipynb") in its first cell reads it.
     solution = grading_dir / master_name
     shutil.copyfile(otter_output / "autograder" / master_name, solution)
-    _use_our_export(solution, settings.export_pdf)  # the same export cell as the students'
+    _use_our_kernel_side(solution, settings.export_pdf, presubmit)  # the same grader and export as the students'
     _normalise_notebook_file(solution)
 
-    (otter_zip,) = (otter_output / "autograder").glob("*.zip")
     bundle = grading_dir / f"{name}-autograder.zip"
-    test_cases = _test_cases(otter_zip)
-    answer_names, derived = _answer_names(test_cases, settings.declared_answers)
     _write_bundle(otter_zip, bundle, settings, answer_names, student_dir / "tests")
     _refuse_shipped_answers(student_dir, _hidden_numbers(test_cases), student_dir / master_name)
-    auto_points = sum(case.points for cases in test_cases.values() for case in cases)
+    auto_points = round(sum(case.points for cases in test_cases.values() for case in cases), OTTER_SCORE_DECIMALS)
     return Build(name, student_dir / master_name, bundle, solution, derived, auto_points, settings.manual_points)
 
 
-def _use_our_export(notebook_path: Path, export_pdf: bool) -> None:
-    """Point the notebook's export cell at ``student.export`` (the PDF through Chromium)."""
+def _use_our_kernel_side(notebook_path: Path, export_pdf: bool, presubmit: dict) -> None:
+    """Point ``grader`` at ``student.notebook`` and the export cell at ``student.export``.
+
+    ``presubmit`` goes into the notebook's metadata for the export's pre-submit run.
+    """
     notebook = nbformat.read(notebook_path, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code" and "grader.export(" in cell.source:
             cell.source = _export_call(cell.source, notebook_path.name, export_pdf)
+        elif cell.cell_type == "code" and OTTER_INIT_LINE.search(cell.source):
+            cell.source = OTTER_INIT_LINE.sub(OUR_INIT_LINE, cell.source)
+    notebook.metadata[PRESUBMIT_METADATA_KEY] = presubmit
     nbformat.write(notebook, notebook_path)
 
 
@@ -444,7 +541,7 @@ def _answer_names(test_cases: dict, declared: dict) -> tuple[dict, dict]:
         else:
             found = set()
             for case in cases:
-                found |= names_read_by(case.body)
+                found |= names_read_by_case(case.body)
             names[question] = derived[question] = sorted(found)
     return names, derived
 
@@ -462,7 +559,34 @@ def _hidden_numbers(test_cases: dict) -> set[str]:
     for cases in test_cases.values():
         for case in cases:
             if case.hidden:
-                numbers |= set(re.findall(r"(?<![\w.])\d{2,}(?![\w.])", case.body))
+                numbers |= _whole_numbers(case.body)
+    return numbers
+
+
+def _whole_numbers(body) -> set[str]:
+    """Whole numbers of two or more digits in a test case: in its text (a doctest or Python), or
+    the integer constants of an exception-style test's function (otter's ``test_case``).
+
+    Example:
+    >>> sorted(_whole_numbers(">>> len(z) == 10 and z[0] == 3.25"))
+    ['10']
+    >>> def test_len(z):
+    ...     assert len(z) == 10 and z[0] == 3.25 and z[1] in (128, 7)
+    >>> class Case: test_func = test_len
+    >>> sorted(_whole_numbers(Case()))
+    ['10', '128']
+    """
+    if isinstance(body, str):
+        return set(re.findall(r"(?<![\w.])\d{2,}(?![\w.])", body))
+    numbers, pending = set(), [body.test_func.__code__]
+    while pending:
+        constant = pending.pop()
+        if hasattr(constant, "co_consts"):
+            pending.extend(constant.co_consts)
+        elif isinstance(constant, (tuple, frozenset)):
+            pending.extend(constant)
+        elif isinstance(constant, int) and not isinstance(constant, bool) and abs(constant) >= 10:
+            numbers.add(str(abs(constant)))
     return numbers
 
 
@@ -525,6 +649,7 @@ def _write_bundle(otter_zip: Path, bundle: Path, settings: "_Settings", answer_n
     entries[QUESTION_ORDER_FILENAME] = (json.dumps(settings.question_order) + "\n").encode()
     entries[ANSWER_NAMES_FILENAME] = (json.dumps(answer_names, indent=2, sort_keys=True) + "\n").encode()
     entries[MANUAL_QUESTIONS_FILENAME] = (json.dumps(settings.manual_points, indent=2) + "\n").encode()
+    entries[FILE_VARIABLES_FILENAME] = (json.dumps(settings.file_variables, indent=2) + "\n").encode()
     for path in sorted(public_tests.glob("*.py")):
         entries[f"{PUBLIC_TESTS_DIRNAME}/{path.name}"] = path.read_bytes()
     with zipfile.ZipFile(bundle, "w") as target:

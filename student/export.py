@@ -9,6 +9,12 @@ template and printed by Chromium through Playwright. Without Chromium the zip is
 written and the student is told in one sentence how to add the PDF.
 
 The PDF is for the people who grade; the autograder never reads it.
+
+Before any of that, two guards otter does not have: the export refuses a saved file that is
+not what the kernel ran (``student.session``), and it runs the saved file the grader's way and
+lists what would fail there (``student.presubmit``). That run replaces otter's
+``run_tests``, which re-ran every cell, demonstrations included, and printed "All test
+cases passed!" for public tests that only check an answer's form.
 """
 
 import concurrent.futures
@@ -37,6 +43,14 @@ def export_submission(grader, notebook: str, *, pdf: bool = True, files=(), **ot
     """
     if getattr(type(grader), "_grading_mode", False):
         return None  # otter's grader.export does nothing while the autograder runs the notebook; nor does this
+    from .session import stale_reason
+
+    reason = stale_reason(notebook)
+    if reason:
+        _show(Refusal(reason))
+        return None
+    if otter_options.pop("run_tests", True):
+        _show(PresubmitReport(_presubmit_problems(Path(notebook))))
     pdf_path = None
     if pdf:
         try:
@@ -46,7 +60,7 @@ def export_submission(grader, notebook: str, *, pdf: bool = True, files=(), **ot
         except Exception as error:  # noqa: BLE001 - the zip must still be written
             print(f"Your zip has no PDF of your hand-graded answers ({type(error).__name__}: {error}); {PDF_HELP}.")
     extra = [*files, *([str(pdf_path)] if pdf_path else [])]
-    grader.export(notebook, pdf=False, files=extra, **otter_options)
+    grader.export(notebook, pdf=False, files=extra, run_tests=False, **otter_options)
     if pdf_path:
         _show_link(pdf_path)
     return pdf_path
@@ -135,3 +149,66 @@ def _show_link(pdf_path: Path) -> None:
         f'<p>The PDF of your hand-graded answers, as the graders will see it (it is in the zip too): '
         f'<a href="{name}" target="_blank">{name}</a></p>'
     ))
+
+
+class Refusal:
+    """The export's refusal of a stale save: one large, plain message, in HTML and as text."""
+
+    def __init__(self, reason: str):
+        self.text = (
+            f"Not exported: your saved notebook is not what you ran ({reason}). "
+            "Save it (Ctrl+S, or Cmd+S on a Mac), then run this cell again."
+        )
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_html_(self):
+        return (
+            '<div class="export-refused" style="font-size: 1.5em; padding: 0.8em; border: 3px solid #c62828; '
+            f'border-radius: 6px;">{html.escape(self.text)}</div>'
+        )
+
+
+class PresubmitReport:
+    """What running the saved notebook the grader's way found, before the zip is made."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+
+    def __repr__(self):
+        if not self.problems:
+            return "Your saved notebook runs the way the grader runs it, with no errors in graded cells."
+        return "\n".join(["Before you upload: run the way the grader runs it, your saved notebook has problems:",
+                          *(f"- {problem}" for problem in self.problems)])
+
+    def _repr_html_(self):
+        if not self.problems:
+            return f"<p>{html.escape(repr(self))}</p>"
+        items = "".join(f"<li>{html.escape(problem)}</li>" for problem in self.problems)
+        return (
+            '<div class="presubmit-problems" style="padding: 0.6em; border: 2px solid #ef6c00; border-radius: 6px;">'
+            "<p><strong>Before you upload:</strong> run the way the grader runs it (demonstration cells skipped, "
+            f"top to bottom, in a fresh kernel), your saved notebook has problems:</p><ul>{items}</ul>"
+            "<p>The zip below is made anyway; fix these, save, and run this cell again to replace it.</p></div>"
+        )
+
+
+def _presubmit_problems(notebook: Path) -> list[str]:
+    import nbformat
+    from IPython import get_ipython
+
+    from .presubmit import METADATA_KEY, check_saved_notebook, problems, session_values, skipped_assignments
+
+    saved = nbformat.read(notebook, as_version=4)
+    answers = {name for names in saved.metadata.get(METADATA_KEY, {}).get("answers", {}).values() for name in names}
+    shell = get_ipython()
+    in_session = session_values(shell.user_ns if shell else {}, answers)
+    print("Running your saved notebook the way the grader will, to check it before you upload…", flush=True)
+    return problems(check_saved_notebook(notebook), in_session, skipped_assignments(saved))
+
+
+def _show(report) -> None:
+    from IPython.display import display
+
+    display(report)

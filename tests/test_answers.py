@@ -7,6 +7,8 @@ import pickle
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +47,8 @@ def same(a, b) -> bool:
         None, True, False, 0, -5, 2**63 - 1, 2**63, -(2**80) - 3, 1.5, -0.0, math.nan, math.inf, -math.inf,
         1 + 2j, complex(math.inf, math.nan), "", "héllo ✓\n", ..., [], [1, [2, [3, ...]]], (), (1, "a"),
         {1, 2.5, "x"}, set(), frozenset({(1, 2), "t"}), {"a": [1, {"b": (..., None)}], "": {}},
-        [True, 1, 1.0, "1"],
+        [True, 1, 1.0, "1"], Fraction(12, 1), Fraction(-7, 2**70), Decimal("12960"), Decimal("-0.250"),
+        Decimal("-Infinity"),
     ],
     ids=repr,
 )
@@ -176,8 +179,9 @@ class Foo:
         (np.array(["2020-01-01"], dtype="datetime64[D]"), "`m` is a datetime64[D] array object;"),
         ({1: "a"}, "`m` has a dict key that is an int;"),
         (Foo, "`m` is a class object;"),
+        (Decimal("1e999999999"), "`m` is too big to grade: a Decimal with more than 400 digits"),
     ],
-    ids=["object", "nested", "bytes", "object-array", "masked", "datetime", "int-key", "class"],
+    ids=["object", "nested", "bytes", "object-array", "masked", "datetime", "int-key", "class", "huge-decimal"],
 )
 def test_what_is_not_data_is_refused_with_a_message_naming_it(value, message):
     with pytest.raises(NotData) as refusal:
@@ -231,6 +235,10 @@ def test_caps_on_depth_size_and_cycles():
         '{"$": "DataFrame", "columns": ["a"], "index": {"name": null, "values": [0]}, "data": [[1, 2]]}',
         '{"a": 1, "a": 2}',
         "[NaN]",
+        '{"$": "Fraction", "n": 1, "d": 0}',
+        '{"$": "Fraction", "n": 1.5, "d": 2}',
+        '{"$": "Decimal", "text": "1e999999999"}',
+        '{"$": "Decimal", "text": 12960}',
         "[" * 100_000 + "]" * 100_000,
         "[18446744073709551616]",
         "not json",
@@ -309,6 +317,24 @@ def test_a_keras_model_round_trips_with_identical_predictions(tmp_path, keras, d
     images = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
     np.testing.assert_array_equal(loaded.predict(images, verbose=0), dense_model.predict(images, verbose=0))
     assert [type(layer).__name__ for layer in loaded.layers] == ["Flatten", "Dense", "Dense"]
+
+
+def test_equivalent_forms_the_checks_accept_are_graded_too(tmp_path, keras):
+    """What ``check_dense_network`` accepts in the notebook must survive the trip to the grader."""
+    from keras import layers
+
+    from student.checks import check_dense_network
+
+    image = keras.Input((28, 28, 1))
+    hidden = keras.activations.relu(layers.Dense(16)(keras.ops.reshape(image, (-1, 784))))
+    functional = keras.Model(image, keras.ops.softmax(layers.Dense(10)(keras.ops.relu(layers.Dense(16)(hidden)))))
+    sequential = keras.Sequential([keras.Input((28, 28, 1)), layers.Reshape((-1,)), layers.Identity(),
+                                   layers.Dense(16, "relu"), layers.Dense(16), layers.ReLU(), layers.Dense(10, "softmax")])
+    export_answers({"functional": functional, "sequential": sequential}, ["functional", "sequential"], tmp_path)
+    answers = load_answers(tmp_path)
+    assert answers.problems == {}
+    for name, model in answers.namespace.items():
+        assert check_dense_network(model, (16, 16)).passed, (name, check_dense_network(model, (16, 16)).message)
 
 
 def test_lambda_layers_and_custom_layers_are_refused(tmp_path, keras):

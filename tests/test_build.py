@@ -232,8 +232,9 @@ def test_the_student_folder_runs_on_its_own(tiny_build):
     texts = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in notebook.cells]
     assert texts[-1].strip() == str(folder / "student" / "checks" / "__init__.py")
     check = next(c for c in notebook.cells if c.source == 'grader.check("square")')
-    # The blank square() is a function, so its one public check passes; the hidden one is not shipped.
-    assert "square results: All test cases passed!" in json.dumps(check.outputs)
+    # The blank square() is a function, so its one public check passes; the hidden one is not shipped,
+    # and the check says it does not decide the points.
+    assert "square: public checks pass. Correctness is graded after you submit (2 points)." in json.dumps(check.outputs)
     readme = (folder / "README.md").read_text()
     for steps in (".venv/bin/python -m pip install -r requirements.txt", ".venv\\Scripts\\python -m pip install -r",
                   "%pip install -q -r requirements.txt"):

@@ -4,11 +4,14 @@ import os
 import subprocess
 import sys
 import warnings
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from keras import layers
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -57,6 +60,20 @@ def functional_mlp_16x16():
     hidden = relu(16)(layers.Flatten()(inputs))
     hidden = relu(16)(hidden)
     return keras.Model(inputs, softmax()(hidden))
+
+
+def functional_model(body):
+    inputs = keras.Input(shape=(28, 28, 1))
+    return keras.Model(inputs, body(inputs))
+
+
+def functional_with_operations():
+    """Flatten as keras.ops.reshape, activations as operations on tensors, not layers."""
+    inputs = keras.Input(shape=(28, 28, 1))
+    hidden = keras.ops.reshape(inputs, (-1, 28 * 28))
+    hidden = keras.activations.relu(layers.Dense(16)(hidden))
+    hidden = keras.ops.relu(layers.Dense(16)(hidden))
+    return keras.Model(inputs, keras.ops.softmax(layers.Dense(10)(hidden)))
 
 
 def flatten_with_input_shape():
@@ -195,6 +212,58 @@ def test_parameter_count_total():
             ),
             id="dropout",
         ),
+        pytest.param(
+            lambda: images_model(layers.Reshape((784,)), relu(16), relu(16), softmax()),
+            id="reshape-784-is-flatten",
+        ),
+        pytest.param(
+            lambda: images_model(layers.Reshape((-1,)), relu(16), relu(16), softmax()),
+            id="reshape-minus-1-is-flatten",
+        ),
+        pytest.param(
+            lambda: images_model(
+                layers.Reshape((28, 28)), layers.Flatten(), relu(16), relu(16), softmax()
+            ),
+            id="reshape-then-flatten",
+        ),
+        pytest.param(
+            lambda: mlp(layers.Flatten(), relu(16), layers.Flatten(), relu(16), softmax()),
+            id="flatten-of-a-vector",
+        ),
+        pytest.param(functional_with_operations, id="functional-ops"),
+        pytest.param(
+            lambda: mlp(
+                layers.Dense(16, activation=tf.nn.relu),
+                layers.Dense(16, activation=layers.ReLU()),
+                layers.Dense(10, activation=tf.nn.softmax),
+            ),
+            id="tf.nn-and-layer-activations",
+        ),
+        pytest.param(
+            lambda: mlp(
+                relu(16),
+                layers.Activation("linear"),
+                layers.Activation(None),
+                relu(16),
+                layers.Identity(),
+                layers.GaussianNoise(0.1),
+                layers.ActivityRegularization(l1=0.01),
+                layers.Dense(10, activation="linear"),
+                layers.Softmax(),
+            ),
+            id="identity-layers",
+        ),
+        pytest.param(
+            lambda: mlp(relu(16), layers.ReLU(), relu(16), layers.Activation("relu"), softmax()),
+            id="relu-twice-is-relu",
+        ),
+        pytest.param(
+            lambda: images_model(
+                keras.Sequential([layers.Flatten(), relu(16)]),
+                keras.Sequential([relu(16), softmax()]),
+            ),
+            id="nested-models",
+        ),
     ],
 )
 def test_dense_network_accepts(build):
@@ -294,9 +363,48 @@ def test_dense_network_follows_its_arguments():
             id="batch-normalization",
         ),
         pytest.param(
-            lambda: mlp(relu(16), layers.ReLU(), relu(16), softmax()),
-            ["layer 1", "activation='relu, then relu'"],
-            id="activation-twice",
+            lambda: mlp(relu(16), relu(16), softmax(), layers.Softmax()),
+            ["layer 3", "activation='softmax, then softmax'"],
+            id="softmax-twice",
+        ),
+        pytest.param(
+            lambda: mlp(relu(16), layers.Activation("sigmoid"), relu(16), softmax()),
+            ["layer 1", "activation='relu, then sigmoid'"],
+            id="relu-then-sigmoid",
+        ),
+        pytest.param(
+            lambda: mlp(layers.Dense(16, activation="relu", use_bias=False), relu(16), softmax()),
+            ["layer 1: expected Dense(16, activation='relu'), got Dense(16, activation='relu', use_bias=False)"],
+            id="no-bias",
+        ),
+        pytest.param(
+            lambda: images_model(layers.Reshape((1, 784)), relu(16), relu(16), softmax()),
+            ["layer 'reshape", "(Reshape to (1, 784)) does not belong"],
+            id="reshape-not-to-a-vector",
+        ),
+        pytest.param(
+            lambda: mlp(layers.ReLU(), relu(16), relu(16), softmax()),
+            ["(ReLU) does not belong"],
+            id="activation-before-any-dense",
+        ),
+        pytest.param(
+            lambda: images_model(
+                layers.Flatten(data_format="channels_first"), relu(16), relu(16), softmax()
+            ),
+            ["(Flatten(data_format='channels_first'), which reorders the pixels) does not belong"],
+            id="flatten-channels-first-reorders",
+        ),
+        pytest.param(
+            lambda: functional_model(
+                lambda inputs: softmax()(relu(16)(relu(16)(keras.ops.reshape(inputs, (-1, 392)))))
+            ),
+            ["(Reshape) does not belong"],
+            id="reshape-that-splits-images",
+        ),
+        pytest.param(
+            lambda: mlp(layers.Lambda(lambda x: x * 2), relu(16), relu(16), softmax()),
+            ["(Lambda) does not belong"],
+            id="lambda",
         ),
     ],
 )
@@ -393,19 +501,80 @@ def test_parameter_counts_wrong():
     assert not check_parameter_counts(12960, 52, expected=MLP_16X16).passed
 
 
-@pytest.mark.parametrize(
-    "weights, biases, phrase",
-    [
-        (12960.0, 42, "weights should be a whole number (int), got float 12960.0"),
-        (12960, True, "biases should be a whole number (int), got bool True"),
-        ("12960", 42, "got str '12960'"),
-        (..., 42, "weights is still `...`"),
-    ],
-)
-def test_parameter_counts_refuse_non_integers(weights, biases, phrase):
-    verdict = check_parameter_counts(weights, biases, expected=MLP_16X16)
+WHOLE_12960 = [
+    pytest.param(12960, id="int"),
+    pytest.param(np.int64(12960), id="int64"),
+    pytest.param(np.uint32(12960), id="uint32"),
+    pytest.param(12960.0, id="float"),
+    pytest.param(129600 / 10, id="float-from-division"),
+    pytest.param(np.float64(12960), id="float64"),
+    pytest.param(np.float32(12960), id="float32"),
+    pytest.param(np.array(12960), id="0-d-int-array"),
+    pytest.param(np.array(12960.0, dtype=np.float32), id="0-d-float32-array"),
+    pytest.param(np.sum([784 * 16, 16 * 16, 16 * 10]), id="numpy-sum"),
+    pytest.param(Fraction(25920, 2), id="Fraction"),
+    pytest.param(Decimal("12960.000"), id="Decimal"),
+]
+
+
+@pytest.mark.parametrize("weights", WHOLE_12960)
+def test_parameter_counts_accept_any_number_holding_the_whole_value(weights):
+    verdict = check_parameter_counts(weights, 42.0, expected=MLP_16X16)
+    assert verdict.passed, verdict.message
+    assert verdict.message == "both counts are right (12960 weights, 42 biases)."
+
+
+def test_parameter_counts_judge_a_whole_float_by_its_value():
+    verdict = check_parameter_counts(12970.0, np.float32(42), expected=MLP_16X16)
     assert not verdict.passed
-    assert phrase in verdict.message
+    assert verdict.message == "weights: expected 12960, got 12970; biases: correct (42)"
+
+
+NOT_WHOLE = [
+    pytest.param(12960.5, ["got float 12960.5, which is not whole"], id="half"),
+    pytest.param(0.1 * 3 * 43200, ["got float 12960.000000000002, which is not whole"], id="rounding"),
+    pytest.param(np.float32(12960.5), ["got float32 12960.5, which is not whole"], id="float32-half"),
+    pytest.param(Fraction(25921, 2), ["got Fraction 25921/2, which is not whole"], id="Fraction"),
+    pytest.param(Decimal("12960.5"), ["got Decimal 12960.5, which is not whole"], id="Decimal"),
+    pytest.param(float("nan"), ["got float nan: NaN (not a number)"], id="nan"),
+    pytest.param(np.float32("nan"), ["got float32 nan: NaN"], id="float32-nan"),
+    pytest.param(float("inf"), ["got float inf: an infinity"], id="inf"),
+    pytest.param(Decimal("-Infinity"), ["got Decimal -Infinity: an infinity"], id="Decimal-inf"),
+    pytest.param(True, ["got bool True: True and False are not counts"], id="bool"),
+    pytest.param(np.bool_(True), ["got bool True: True and False are not counts"], id="numpy-bool"),
+    pytest.param("12960", ["got str '12960': write the number without quotes"], id="str"),
+    pytest.param(12960 + 0j, ["got complex (12960+0j): a complex number"], id="complex"),
+    pytest.param(np.array([12960]), ["got NumPy array([12960]): a count is one number"], id="array"),
+    pytest.param([12960], ["got list [12960]: a count is one number"], id="list"),
+    pytest.param(None, ["got None"], id="None"),
+    pytest.param(..., ["is still `...`: replace it with your answer"], id="ellipsis"),
+]
+
+
+@pytest.mark.parametrize("weights, phrases", NOT_WHOLE)
+def test_parameter_counts_refuse_what_is_not_a_whole_number(weights, phrases):
+    verdict = check_parameter_counts(weights, 42, expected=MLP_16X16)
+    assert not verdict.passed
+    assert verdict.message.startswith("weights ")
+    if weights is not ...:
+        assert "weights should be a whole number, such as 3, got " in verdict.message
+    for phrase in phrases:
+        assert phrase in verdict.message
+    assert "biases" not in verdict.message  # the right one is not reported as a problem
+
+
+@pytest.mark.parametrize("value", WHOLE_12960)
+def test_nonnegative_integers_accept_any_number_holding_a_whole_value(value):
+    verdict = check_nonnegative_integers(count=value)
+    assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize("value, phrases", NOT_WHOLE)
+def test_nonnegative_integers_refuse_what_is_not_a_whole_number(value, phrases):
+    verdict = check_nonnegative_integers(weights=value)
+    assert not verdict.passed
+    for phrase in phrases:
+        assert phrase in verdict.message
 
 
 def test_nonnegative_integers_pass_without_judging_values():
@@ -420,10 +589,15 @@ def test_nonnegative_integers_pass_without_judging_values():
 @pytest.mark.parametrize(
     "value, message",
     [
-        (42.0, "`mlp_16x16_biases` should be a whole number (int), got float 42.0"),
-        (False, "`mlp_16x16_biases` should be a whole number (int), got bool False"),
+        (42.5, "`mlp_16x16_biases` should be a whole number, such as 3, got float 42.5, which is not whole"),
+        (
+            False,
+            "`mlp_16x16_biases` should be a whole number, such as 3, got bool False: "
+            "True and False are not counts",
+        ),
         (..., "`mlp_16x16_biases` is still `...`: replace it with your answer"),
         (-42, "`mlp_16x16_biases` should be 0 or more, got -42"),
+        (-42.0, "`mlp_16x16_biases` should be 0 or more, got -42"),
     ],
 )
 def test_nonnegative_integers_refuse(value, message):
@@ -491,9 +665,43 @@ def test_check_accuracy_passes_and_fails_on_threshold(always_three, scored_data)
     assert passed.passed and passed.message == "test accuracy 0.900 ≥ 0.850"
     near_miss = check_accuracy(always_three, x, y, threshold=0.9)
     assert not near_miss.passed
-    assert near_miss.message.startswith(
-        "test accuracy 0.8996 is below 0.9000: was your model trained"
+    assert near_miss.message == (
+        "test accuracy 0.8996 on 2,500 test images is below 0.9000; "
+        "the model predicts class 3 for 100% of them."
     )
+
+
+def test_check_accuracy_states_measurements_not_guesses(always_three, scored_data):
+    x, y = scored_data
+    y = np.arange(len(y)) % 10  # always_three is now right for 1 image in 10
+    verdict = check_accuracy(always_three, x, y, threshold=0.9)
+    assert not verdict.passed
+    assert verdict.message == (
+        "test accuracy 0.100 on 2,500 test images is below 0.900, about chance (0.100 for 10 "
+        "classes); the model predicts class 3 for 100% of them."
+    )
+    assert "trained" not in verdict.message and "?" not in verdict.message
+
+
+def test_check_accuracy_counts_images_whose_scores_are_not_numbers(scored_data):
+    x, y = (array[:20] for array in scored_data)
+    model = mlp(softmax())
+    kernel, bias = model.layers[-1].get_weights()
+    model.layers[-1].set_weights([np.full_like(kernel, np.nan), bias])
+    verdict = check_accuracy(model, x, y, threshold=0.9)
+    assert not verdict.passed
+    assert "its scores are NaN or infinite for 20 of the 20 images" in verdict.message
+    assert "predicts class" not in verdict.message  # argmax of NaN scores predicts nothing
+
+
+def test_check_accuracy_of_a_model_that_spreads_its_predictions(scored_data):
+    x, y = (array[:200] for array in scored_data)
+    model = mlp(softmax())
+    verdict = check_accuracy(model, x, y, threshold=0.99)
+    assert not verdict.passed
+    predictions = np.asarray(model(x, training=False)).argmax(axis=1)
+    top_share = np.bincount(predictions).max() / len(x)
+    assert ("predicts class" in verdict.message) == (top_share >= 0.5)
 
 
 @pytest.mark.parametrize(

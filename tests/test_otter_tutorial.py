@@ -1,10 +1,7 @@
 """otter's own tutorial assignment (tests/fixtures/otter-tutorial, BSD-3, see its SOURCE.md),
 built and graded our way and otter's way, side by side: the build is not this lesson's build."""
 
-import json
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -14,11 +11,11 @@ import pytest
 from harness.results import question_scores
 from instructor.build import BuildError, build_assignment
 from instructor.grade import grade_submission
+from otter_compare import otter_assign, otter_run_scores
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIAL = REPO / "tests" / "fixtures" / "otter-tutorial"
 SAMPLES = sorted((TUTORIAL / "submissions").glob("*.ipynb"))
-OTTER = Path(sys.executable).parent / "otter"
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +39,8 @@ def ours(assignment, tmp_path_factory):
 def otters_scores(assignment, tmp_path_factory) -> dict:
     """Per sample, per question: what plain ``otter assign`` + ``otter run`` give."""
     work = tmp_path_factory.mktemp("plain-otter")
-    subprocess.run([str(OTTER), "assign", "--no-pdfs", "--no-run-tests", str(assignment / "demo.ipynb"), str(work / "dist")],
-                   check=True, capture_output=True, cwd=work)
-    (bundle,) = (work / "dist" / "autograder").glob("*.zip")
-    scores = {}
-    for sample in SAMPLES:
-        output = work / sample.stem
-        output.mkdir()
-        subprocess.run([str(OTTER), "run", "-a", str(bundle), "-o", str(output), str(sample)],
-                       check=True, capture_output=True, cwd=work)
-        results = json.loads((output / "results.json").read_text())
-        scores[sample.stem] = question_scores(results)
-    return scores
+    bundle = otter_assign(assignment / "demo.ipynb", work / "dist")
+    return {sample.stem: otter_run_scores(bundle, sample, work / sample.stem) for sample in SAMPLES}
 
 
 def test_the_tutorial_builds_without_mnist_tensorflow_or_settings(ours):

@@ -7,7 +7,8 @@ a fixed set of types. Nothing here imports or calls anything the data names.
 - ``None``, ``bool``, ``str``, JSON-sized ``int`` and finite ``float`` are themselves, and a
   JSON array is a list;
 - everything else is an object with a ``"$"`` tag: ``int`` (beyond 64 bits), ``float``
-  (nan/inf), ``complex``, ``ellipsis`` (the notebook's unanswered ``...``), ``tuple``,
+  (nan/inf), ``complex``, ``Fraction``, ``Decimal`` (plain decimal digits, no exponent),
+  ``ellipsis`` (the notebook's unanswered ``...``), ``tuple``,
   ``set``, ``frozenset``, ``dict`` (string keys), ``ndarray`` (base64 of the raw bytes), and
   pandas ``Series`` and ``DataFrame`` (labels, an index, and one column each of numbers as an
   ``ndarray`` or of plain values, such as strings, as a list).
@@ -30,6 +31,8 @@ Example:
 
 import base64
 import binascii
+import decimal
+import fractions
 import functools
 import json
 import math
@@ -45,6 +48,9 @@ _DTYPE = re.compile(r"[<>|=][biufcU][0-9]{1,3}")
 _HEX_INT = re.compile(r"-?[0-9a-f]+")
 _INT64 = 2**63
 _SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+# A Decimal crosses as its digits. An exponent is refused: Decimal("1e999999999") is small to
+# send but would fill the memory of whatever checks it with int() or arithmetic.
+_DECIMAL_TEXT = re.compile(r"-?[0-9]{1,400}(\.[0-9]{1,400})?|-?Infinity|NaN")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_ .-]{0,40}")
 
 
@@ -82,6 +88,7 @@ _TOO_BIG = {
     "elements": lambda limits: f"more than {limits.max_elements:,} elements in all",
     "string": lambda limits: f"a string longer than {limits.max_string:,} characters",
     "bytes": lambda limits: f"more than {limits.max_bytes / 2**20:.0f} MiB of data",
+    "digits": lambda limits: "a Decimal with more than 400 digits before or after its point",
 }
 REASONS = frozenset({"type", "dict_key", "unhashable", "duplicate_key", *_TOO_BIG})
 
@@ -280,6 +287,21 @@ class Encoder:
         number = complex.__complex__(value)
         return {"$": "complex", "re": _encode_float(number.real), "im": _encode_float(number.imag)}
 
+    def _fraction(self, value, where, depth):
+        numerator, denominator = fractions.Fraction.as_integer_ratio(value)
+        return {"$": "Fraction", "n": self._int(numerator, where, depth), "d": self._int(denominator, where, depth)}
+
+    def _decimal(self, value, where, depth):
+        if not decimal.Decimal.is_finite(value):
+            signed = "-" if decimal.Decimal.is_signed(value) else ""
+            return {"$": "Decimal", "text": "NaN" if decimal.Decimal.is_nan(value) else f"{signed}Infinity"}
+        if not -400 < decimal.Decimal.as_tuple(value).exponent <= 400 or len(decimal.Decimal.as_tuple(value).digits) > 400:
+            self._refuse(value, where, "digits")  # checked before formatting: 1e999999999 has a billion digits
+        text = decimal.Decimal.__format__(value, "f")
+        if not _DECIMAL_TEXT.fullmatch(text):
+            self._refuse(value, where, "digits")
+        return {"$": "Decimal", "text": text}
+
     def _str(self, value, where, depth):
         text = str.__str__(value)
         self.budget.string(len(text))
@@ -374,6 +396,8 @@ class Encoder:
         (int, _int),
         (float, _float),
         (complex, _complex),
+        (fractions.Fraction, _fraction),
+        (decimal.Decimal, _decimal),
         (str, _str),
         (list, _list),
         (tuple, _tuple),
@@ -468,6 +492,19 @@ class _Decoder:
                 raise BadData("a malformed complex number")
         real, imag = (float(self.decode(part, depth + 1)) for part in parts)
         return complex(real, imag)
+
+    def _fraction(self, data, depth):
+        numerator, denominator = (self.decode(data[key], depth + 1) for key in ("n", "d"))
+        if type(numerator) is not int or type(denominator) is not int or denominator <= 0:
+            raise BadData("a malformed fraction")
+        return fractions.Fraction(numerator, denominator)
+
+    def _decimal(self, data, depth):
+        text = data["text"]
+        if type(text) is not str or not _DECIMAL_TEXT.fullmatch(text):
+            raise BadData("a malformed decimal")
+        self.budget.string(len(text))
+        return decimal.Decimal(text)
 
     def _ellipsis(self, data, depth):
         return Ellipsis
@@ -572,6 +609,8 @@ class _Decoder:
         "int": ({"$", "hex"}, _int),
         "float": ({"$", "v"}, _float),
         "complex": ({"$", "re", "im"}, _complex),
+        "Fraction": ({"$", "n", "d"}, _fraction),
+        "Decimal": ({"$", "text"}, _decimal),
         "ellipsis": ({"$"}, _ellipsis),
         "tuple": ({"$", "items"}, _tuple),
         "set": ({"$", "items"}, _set),

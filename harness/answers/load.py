@@ -65,7 +65,13 @@ KERAS_LAYERS = frozenset({
     "Normalization", "Rescaling",  # Normalization only holds mean/variance numbers
     "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D",
     "UpSampling1D", "UpSampling2D", "UpSampling3D",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
+    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot", "Identity",
+})
+# Keras operations a functional model may apply to its tensors (``keras.ops.relu(x)``,
+# ``keras.activations.softmax(x)``, ``keras.ops.reshape(x, ...)``): saved as these op classes.
+KERAS_NN_OPS = frozenset({
+    "Elu", "Gelu", "LeakyRelu", "LogSoftmax", "Relu", "Relu6", "Selu", "Sigmoid", "Silu", "Softmax", "Softplus",
+    "Softsign",
 })
 KERAS_CLASSES = {
     "keras": frozenset({"Sequential", "Model", "Functional", "DTypePolicy", "FloatDTypePolicy"}),
@@ -79,6 +85,9 @@ KERAS_CLASSES = {
     }),
     "keras.regularizers": frozenset({"L1", "L1L2", "L2", "OrthogonalRegularizer"}),
     "keras.constraints": frozenset({"MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm"}),
+    "keras.src.ops.nn": KERAS_NN_OPS,
+    "keras.src.ops.numpy": frozenset({"Reshape", "Tanh"}),
+    "keras.src.activations.activations": frozenset({"ReLU"}),  # keras.activations.relu on a tensor
 }
 KERAS_ACTIVATIONS = frozenset({
     "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu", "hard_swish",

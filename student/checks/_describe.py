@@ -2,9 +2,18 @@
 
 
 def _describe(value):
-    """A short phrase for a received value, e.g. "float 7.0" or "str '7'"."""
+    """A short phrase for a received value, e.g. "float 7.5", "str '7'" or "NumPy array([7])".
+
+    Example:
+    >>> import numpy as np
+    >>> [_describe(v) for v in (7.5, "7", np.float32(7.5), np.array(True), None)]
+    ['float 7.5', "str '7'", 'float32 7.5', 'NumPy array(True)', 'None']
+    """
     if value is Ellipsis:
         return "`...` (the placeholder to replace with your answer)"
+    if type(value).__name__ == "ndarray":  # repr shows NumPy's shape and dtype: array(7.0)
+        text = " ".join(repr(value).split())
+        return f"NumPy {text}" if len(text) <= 60 else f"NumPy {text[:59]}…"
     text = repr(value) if isinstance(value, str) else str(value)
     if len(text) > 60:
         text = text[:59] + "…"

@@ -1,5 +1,7 @@
 """Evaluating a Keras model on a labelled set of images, and checking its accuracy."""
 
+from typing import NamedTuple
+
 import numpy as np
 
 from student.checks._models import _input_shape, _require_built_keras_model
@@ -27,6 +29,23 @@ def evaluate_accuracy(model, x, y) -> float:
     >>> 0.0 <= evaluate_accuracy(model, x, [0, 1, 2, 0]) <= 1.0
     True
     """
+    return _evaluate(model, x, y).accuracy
+
+
+class _Evaluation(NamedTuple):
+    """What evaluating a classifier on labelled images measured."""
+
+    correct: int
+    images: int
+    predicted: np.ndarray  # per class, the images whose scores are finite and highest for it
+    not_finite: int  # images with a NaN or infinite score
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.images
+
+
+def _evaluate(model, x, y) -> _Evaluation:
     x = np.asarray(x)
     y = np.asarray(y)
     _require_built_keras_model(model, input_shape=x.shape[1:])
@@ -74,18 +93,29 @@ def evaluate_accuracy(model, x, y) -> float:
             f"or one-hot rows (N, {classes})."
         )
 
-    correct = 0
+    correct = not_finite = 0
+    predicted = np.zeros(classes, dtype=np.int64)
     for start in range(0, len(x), _BATCH_SIZE):
         batch = x[start : start + _BATCH_SIZE]
         if pixels_are_bytes:
             batch = batch.astype("float32") / 255
         scores = np.asarray(model(batch, training=False))
-        correct += int(np.sum(scores.argmax(axis=1) == labels[start : start + _BATCH_SIZE]))
-    return correct / len(x)
+        predictions = scores.argmax(axis=1)
+        correct += int(np.sum(predictions == labels[start : start + _BATCH_SIZE]))
+        finite = np.isfinite(scores).all(axis=1)
+        predicted += np.bincount(predictions[finite], minlength=classes)
+        not_finite += int(np.sum(~finite))
+    return _Evaluation(correct, len(x), predicted, not_finite)
 
 
 def check_accuracy(model, x, y, *, threshold: float) -> Verdict:
     """Check that the model's accuracy on ``x``, ``y`` (the test set) reaches ``threshold``.
+
+    A failing message states what was measured, never a guessed cause (a model can be
+    trained and still not learn): the accuracy and the number of images; when the accuracy
+    is within half of chance (one class in ``classes`` guessed at random), the chance level;
+    when one class gets most predictions, that class and its share; and how many images
+    got NaN or infinite scores.
 
     Example:
     >>> import keras
@@ -95,19 +125,34 @@ def check_accuracy(model, x, y, *, threshold: float) -> Verdict:
     >>> x = np.zeros((4, 2, 2, 1), dtype="float32")
     >>> check_accuracy(model, x, [0, 1, 2, 0], threshold=0.0).passed
     True
+    >>> print(check_accuracy(model, x, [0, 1, 2, 1], threshold=0.9))
+    test accuracy 0.250 on 4 test images is below 0.900, about chance (0.333 for 3 classes); the model predicts class 0 for 100% of them.
     """
     try:
-        accuracy = evaluate_accuracy(model, x, y)
+        evaluation = _evaluate(model, x, y)
     except (TypeError, ValueError) as error:
         return Verdict(False, str(error))
+    accuracy = evaluation.accuracy
     if accuracy >= threshold:
         return Verdict(True, f"test accuracy {accuracy:.3f} ≥ {threshold:.3f}")
     # Enough digits that a near miss never reads "0.900 is below 0.900".
     digits = 3
     while digits < 6 and f"{accuracy:.{digits}f}" == f"{threshold:.{digits}f}":
         digits += 1
-    return Verdict(
-        False,
-        f"test accuracy {accuracy:.{digits}f} is below {threshold:.{digits}f}: was your model "
-        "trained (compile, then fit as in the lesson)?",
-    )
+    images = evaluation.images
+    facts = [
+        f"test accuracy {accuracy:.{digits}f} on {images:,} test images is below {threshold:.{digits}f}"
+    ]
+    classes = len(evaluation.predicted)
+    chance = 1 / classes
+    if classes > 1 and abs(accuracy - chance) <= chance / 2:
+        facts[0] += f", about chance ({chance:.{digits}f} for {classes} classes)"
+    top = int(evaluation.predicted.argmax())
+    share = evaluation.predicted[top] / images
+    if classes > 1 and share >= 0.5:
+        facts.append(f"the model predicts class {top} for {share:.0%} of them")
+    if evaluation.not_finite:
+        facts.append(
+            f"its scores are NaN or infinite for {evaluation.not_finite:,} of the {images:,} images"
+        )
+    return Verdict(False, "; ".join(facts) + ".")

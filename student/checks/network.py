@@ -1,9 +1,8 @@
 """Checking the layers of a dense (fully connected) Keras network."""
 
-from dataclasses import dataclass
-
 from student.checks._describe import _join, _plural
-from student.checks._models import _input_shape, _is_keras_layer, _require_built_keras_model
+from student.checks._models import _input_shape, _require_built_keras_model
+from student.checks._operations import _activation_name, _Dense, _operations, _Other, _Reshape
 from student.checks.verdict import Verdict
 
 
@@ -18,9 +17,12 @@ def check_dense_network(
 ) -> Verdict:
     """Check that ``model`` is Input → Flatten → Dense hidden layers → Dense output layer.
 
-    Activations may be given to Dense or as a following activation layer (``Activation``,
-    ``ReLU``, ``Softmax``), as a name or a function; Dropout layers are ignored, since
-    they change nothing at prediction time.
+    The model is compared by the function it computes at prediction time, not by how its
+    layers are written (``student.checks._operations`` lists every equivalence): an
+    activation may be given to Dense or as a following activation layer or operation, as a
+    name or a function; a ``Reshape`` to a vector is a Flatten; layers that are the identity
+    at prediction time (Dropout, ``Activation('linear')``, ``Identity``) are ignored. Dropout
+    does change training, and so the trained model: that is graded by its accuracy.
 
     Example:
     >>> import keras
@@ -51,20 +53,21 @@ def check_dense_network(
             f"{tuple(input_shape)}: start it with keras.Input(shape={tuple(input_shape)}).",
         )
 
-    stages = _stages(model)
-    unexpected = [stage for stage in stages if not isinstance(stage, (_Dense, _Flatten))]
+    stages = _operations(model, model_input_shape)
+    unexpected = [stage for stage in stages if not isinstance(stage, _Dense) and not _is_flatten(stage)]
     if unexpected:
         layer = unexpected[0]
+        kind = layer.kind if isinstance(layer, _Other) else str(layer)
         return Verdict(
             False,
-            f"layer '{layer.name}' ({type(layer).__name__}) does not belong in this network, "
+            f"layer '{layer.name}' ({kind}) does not belong in this network, "
             f"which is {expected_text} (Dropout may be added).",
         )
 
     if not stages:
         return Verdict(False, f"your model has no layers after its input; expected {expected_text}.")
-    flatten_count = sum(isinstance(stage, _Flatten) for stage in stages)
-    if not isinstance(stages[0], _Flatten):
+    flatten_count = sum(_is_flatten(stage) for stage in stages)
+    if not _is_flatten(stages[0]):
         if flatten_count:
             problem, consequence = "your model's Flatten comes after a Dense layer", ""
         else:
@@ -102,88 +105,8 @@ def check_dense_network(
     return Verdict(True, f"your model matches {expected_text}.")
 
 
-@dataclass(frozen=True)
-class _Dense:
-    units: int
-    activation: str
-
-    def then(self, activation: str) -> "_Dense":
-        # An activation layer after a linear Dense is that Dense's activation; after a
-        # non-linear one the two compose, which no expected network has.
-        if self.activation == "linear":
-            return _Dense(self.units, activation)
-        return _Dense(self.units, f"{self.activation}, then {activation}")
-
-    def __str__(self):
-        return f"Dense({self.units}, activation='{self.activation}')"
-
-
-class _Flatten:
-    pass
-
-
-def _stages(model):
-    """The model's layers as _Flatten, _Dense (activation layers merged in) or the layer itself."""
-    from keras import layers
-
-    # All are the identity at prediction time, so they change neither the network's shape
-    # nor its predictions.
-    inert = (
-        layers.InputLayer,
-        layers.Dropout,
-        layers.GaussianDropout,
-        layers.AlphaDropout,
-        layers.GaussianNoise,
-    )
-    stages = []
-    for layer in model.layers:
-        if isinstance(layer, inert):
-            continue
-        if isinstance(layer, layers.Flatten):
-            stages.append(_Flatten())
-        elif isinstance(layer, layers.Dense):
-            stages.append(_Dense(layer.units, _activation_name(layer.activation)))
-        elif _is_activation_layer(layer) and stages and isinstance(stages[-1], _Dense):
-            stages[-1] = stages[-1].then(_activation_name(layer))
-        else:
-            stages.append(layer)
-    return stages
-
-
-def _is_activation_layer(layer):
-    from keras import layers
-
-    return isinstance(
-        layer,
-        (layers.Activation, layers.ReLU, layers.Softmax, layers.LeakyReLU, layers.ELU, layers.PReLU),
-    )
-
-
-def _activation_name(activation):
-    """A name for an activation given as a string, a function or an activation layer."""
-    if isinstance(activation, str):
-        return activation
-    if _is_keras_layer(activation):
-        from keras import layers
-
-        if isinstance(activation, layers.Activation):
-            return _activation_name(activation.activation)
-        if isinstance(activation, layers.ReLU):
-            modified = {
-                "max_value": activation.max_value,
-                "negative_slope": activation.negative_slope,
-                "threshold": activation.threshold,
-            }
-            options = ", ".join(f"{key}={value}" for key, value in modified.items() if value)
-            return f"relu({options})" if options else "relu"
-        if isinstance(activation, layers.Softmax):
-            return "softmax" if activation.axis == -1 else f"softmax(axis={activation.axis})"
-        if isinstance(activation, layers.LeakyReLU):
-            return "leaky_relu"
-        return type(activation).__name__.lower()
-    # Keras turns "relu" into keras.activations.relu, and tf.nn.relu keeps its own
-    # function name, so the name identifies the activation however it was written.
-    return getattr(activation, "__name__", type(activation).__name__)
+def _is_flatten(operation):
+    return isinstance(operation, _Reshape) and operation.flattens
 
 
 def _describe_hidden(hidden_units):
