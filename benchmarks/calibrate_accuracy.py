@@ -21,7 +21,7 @@ from nbclient import NotebookClient
 MEASURE = """\
 import numpy as np
 from student.checks import evaluate_accuracy
-from student.mnist import load_mnist_test
+from mnist_data import load_mnist_test
 x_calibration, y_calibration = load_mnist_test()
 x_calibration = np.expand_dims(x_calibration, -1)
 print("ACCURACY", evaluate_accuracy({model}, x_calibration, y_calibration))

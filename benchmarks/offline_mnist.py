@@ -21,7 +21,7 @@ baseline's measured cost is a lower bound. The file is the one in ``MNIST_NPZ`` 
 
 import numpy as np
 
-from student.mnist import load_mnist
+from mnist_data import load_mnist
 
 
 def load_data():

@@ -8,18 +8,18 @@ what lives outside the folder, so that the build hard-codes nothing of any one a
 .. code-block:: yaml
 
     # assignments/neural-networks/assignment.yml
-    packages: []                     # more of this repository's packages, for students and the bundle
+    packages: [mnist_data]           # this repository's packages the notebook imports, for students and the bundle
     requirements_extra: neural-networks   # pins from pyproject.toml's extra of that name
     external_files:                  # files kept outside the repository (never committed)
       mnist.npz:
         to: bundle                   # or "both": students get it too
-        find: student.mnist:verified_mnist_file   # given --data mnist.npz=PATH or None
+        find: mnist_data:verified_mnist_file   # given --data mnist.npz=PATH or None
         env: MNIST_NPZ               # set to the file's path while grading (optional)
     student_readme: student-README.md    # appended to the student README
     otter_self_test: false           # otter assign's solution self-test (default true)
 
-Every assignment gets this framework's kernel package, ``student`` (the export, the check
-library, the MNIST loader). An assignment without the file is a plain otter assignment: no
+Every assignment gets this framework's kernel package, ``student`` (its ``grader``, the
+export, the check library). An assignment without the file is a plain otter assignment: no
 more packages, no data files, the grading pins merged with its own requirements, otter's
 self-test on.
 """
@@ -41,6 +41,10 @@ class AssignmentSpecError(ValueError):
     """The assignment file is wrong; the message names the file and what to change."""
 
 
+class ExternalFileError(RuntimeError):
+    """An external file's finder could not provide it; the message is the finder's (where to get it)."""
+
+
 @dataclass(frozen=True)
 class ExternalFile:
     name: str
@@ -53,7 +57,11 @@ class ExternalFile:
 
     def locate(self, given: Path | None) -> Path:
         module, _, function = self.find.partition(":")
-        return Path(getattr(importlib.import_module(module), function)(given))
+        finder = getattr(importlib.import_module(module), function)
+        try:
+            return Path(finder(given))
+        except Exception as error:  # noqa: BLE001 - a finder says what is wrong in its own words
+            raise ExternalFileError(str(error)) from None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 A pipeline of small steps around ``otter assign``:
 1. stage the master notebook with this project's packages, pins and MNIST, and add the
    build settings to its assignment config (the master holds content only): ``student``
-   (the kernel's package: MNIST loader, checks) goes to students and the bundle,
+   (the kernel's package: grader, export, checks) goes to students and the bundle,
    ``harness`` (grading) to the bundle only;
 2. run ``otter assign`` on the staged copy;
 3. publish to ``dist/<name>/`` reproducibly: notebooks with stable cell ids, and a bundle

@@ -4,9 +4,7 @@ from pathlib import Path
 
 import click
 
-from student.mnist import MNISTError
-
-from .assignment import AssignmentSpecError
+from .assignment import AssignmentSpecError, ExternalFileError
 from .build import BuildError, build_assignment
 from .grade import GradingError, grade_submission, score_table
 from .grade_all import GradeAllError, grade_all as grade_class
@@ -18,7 +16,7 @@ from .validate import built_assignment, make_fixtures, outcome_table, validate a
 # as click's one "Error: ..." line with exit status 1, never as a traceback. FileNotFoundError
 # is a path given on the command line (or one the command needs) that is not there; the
 # sandbox's refusal reaches here as GradingRefused (a GradingError) from the bundle's grader.
-KNOWN_ERRORS = (BuildError, AssignmentSpecError, GradingError, GradeAllError, MNISTError, FileNotFoundError, FixtureError,
+KNOWN_ERRORS = (BuildError, AssignmentSpecError, GradingError, GradeAllError, ExternalFileError, FileNotFoundError, FixtureError,
                 ReferenceNotFull)
 
 

@@ -1,5 +1,5 @@
-"""What runs in the student's kernel: the MNIST loader (``student.mnist``), the check
-library (``student.checks``) that the notebook's tests call, the notebook's ``grader``
+"""What runs in the student's kernel, in every assignment: the check library
+(``student.checks``) that the notebook's tests call, the notebook's ``grader``
 (``student.notebook``: otter's, with honest check wording) and its export cell
 (``student.export``, with the stale-save guard ``student.session`` and the pre-submit run
 ``student.presubmit``).

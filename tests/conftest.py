@@ -8,7 +8,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def mnist_npz() -> Path:
     """The real MNIST file the tests read: MNIST_NPZ (CI sets it), else Keras's cache or download."""
-    from student.mnist import MNISTError, mnist_file
+    from mnist_data import MNISTError, mnist_file
 
     try:
         return mnist_file()

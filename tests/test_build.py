@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from instructor.build import BuildError, build_assignment, grading_requirements
-from student.mnist import load_mnist
+from mnist_data import load_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = {
@@ -227,7 +227,7 @@ def test_the_student_folder_runs_on_its_own(tiny_build):
     folder = tiny_build.student_notebook.parent
     notebook = nbformat.read(tiny_build.student_notebook, as_version=4)
     notebook.cells = [c for c in notebook.cells if "export_submission" not in c.source]
-    notebook.cells.append(nbformat.v4.new_code_cell("import student.checks, student.mnist\nprint(student.checks.__file__)"))
+    notebook.cells.append(nbformat.v4.new_code_cell("import student.checks\nprint(student.checks.__file__)"))
     NotebookClient(notebook, timeout=120, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
     texts = ["".join(o.get("text", "") for o in c.get("outputs", [])) for c in notebook.cells]
     assert texts[-1].strip() == str(folder / "student" / "checks" / "__init__.py")

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import pytest
 
-from student.mnist import MNISTError, load_mnist, load_mnist_test, mnist_file
+from mnist_data import MNISTError, load_mnist, load_mnist_test, mnist_file
 
 TRAIN_LABEL_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -137,7 +137,7 @@ def test_no_source_and_no_network_gives_a_clear_error(tmp_path):
         HTTPS_PROXY="http://127.0.0.1:9",
         TF_CPP_MIN_LOG_LEVEL="3",
     )
-    script = "from student.mnist import load_mnist, MNISTError\ntry:\n    load_mnist()\nexcept MNISTError as e:\n    print(e)\n"
+    script = "from mnist_data import load_mnist, MNISTError\ntry:\n    load_mnist()\nexcept MNISTError as e:\n    print(e)\n"
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert "MNIST is not available" in result.stdout, result.stdout + result.stderr
     assert "set MNIST_NPZ" in result.stdout
