@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+STUDENT_VENV := .venv-student
 ASSIGNMENT := neural-networks
 BUILT := dist/$(ASSIGNMENT)
 BUNDLE := $(BUILT)/autograder/$(ASSIGNMENT)-autograder.zip
@@ -12,6 +13,13 @@ BUNDLE := $(BUILT)/autograder/$(ASSIGNMENT)-autograder.zip
 $(BIN)/instructor: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,neural-networks]'
+	touch $@
+
+# A student's laptop for tests/test_browser.py: the grading pins and Jupyter (pyproject's
+# student-jupyter extra), apart from the grading environment.
+$(STUDENT_VENV)/bin/jupyter-lab: pyproject.toml
+	$(PYTHON) -m venv $(STUDENT_VENV)
+	$(STUDENT_VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[student-jupyter]'
 	touch $@
 
 # Local grading runs student code in bubblewrap (Debian's package); as root, install it.
@@ -42,7 +50,7 @@ demo: $(BIN)/instructor sandbox-tool
 	$(BIN)/instructor grade-all $(BUILT)/fixtures --bundle $(BUNDLE) -o $(BUILT)/class
 	cat $(BUILT)/class/summary.md
 
-test: $(BIN)/instructor sandbox-tool pdf-tools
+test: $(BIN)/instructor $(STUDENT_VENV)/bin/jupyter-lab sandbox-tool pdf-tools
 	$(BIN)/pytest
 
 validate: $(BIN)/instructor sandbox-tool

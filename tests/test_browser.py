@@ -16,7 +16,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -29,6 +28,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from instructor.grade import grade_submission
+
+REPO = Path(__file__).resolve().parents[1]
 
 # Generous bounds for a loaded CI machine; each is normally reached in seconds.
 SERVER_START_S = 90
@@ -57,11 +58,15 @@ def chromium() -> str:
     """Debian's chromium (``make pdf-tools`` installs it); CI must have it, elsewhere the test skips."""
     path = shutil.which("chromium")
     if path is None:
-        reason = "no chromium on the PATH: install Debian's chromium (make pdf-tools) to run the browser tests"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing("no chromium on the PATH: install Debian's chromium (make pdf-tools) to run the browser tests")
     return path
+
+
+def missing(reason: str) -> None:
+    """Skip for want of a tool, except in CI, which installs every tool and so must fail."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +119,17 @@ def _answers(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def jupyter(tmp_path_factory):
-    """``jupyter lab`` on a free local port with a token, its kernels this venv's Python, and a
+def student_python() -> Path:
+    """The student's environment (``make`` builds ``.venv-student``: the grading pins and Jupyter)."""
+    path = REPO / ".venv-student" / "bin" / "python"
+    if not path.is_file():
+        missing("no .venv-student: `make test` creates it (the student's Jupyter, apart from the grading environment)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory, student_python):
+    """``jupyter lab`` on a free local port with a token, its kernels the student's Python, and a
     private Jupyter home (config, data, runtime, settings, workspaces) so nothing of the machine's
     user leaks in. Shut down through its API (which stops its kernels), killed if it lingers."""
     root = tmp_path_factory.mktemp("jupyter-root")
@@ -136,7 +150,7 @@ def jupyter(tmp_path_factory):
     port, token = free_port(), secrets.token_hex(16)
     server = Server(f"http://127.0.0.1:{port}", token, root, home / "server.log")
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+        str(student_python), "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}", "--ServerApp.allow_root=True",  # CI runs as root
     ]
