@@ -8,7 +8,7 @@ this finds such answers so the student is told why, instead of seeing a bare Nam
 import re
 
 # The same rules as the student's pre-submit run, which names these cells before upload.
-from student.presubmit import SKIP_TAG, assigned_names
+from student.presubmit import assigned_names, is_skipped, skipped_assignments
 
 
 def misplaced_answers(notebook, answer_names) -> dict[str, list[int]]:
@@ -17,22 +17,14 @@ def misplaced_answers(notebook, answer_names) -> dict[str, list[int]]:
     Example:
     >>> import nbformat
     >>> nb = nbformat.v4.new_notebook(cells=[
-    ...     nbformat.v4.new_code_cell("cnn_weights = 34720", metadata={"tags": [SKIP_TAG]}),
+    ...     nbformat.v4.new_code_cell("cnn_weights = 34720", metadata={"tags": ["otter_ignore"]}),
     ...     nbformat.v4.new_code_cell("cnn_biases = 106")])
     >>> misplaced_answers(nb, {"cnn_weights", "cnn_biases"})
     {'cnn_weights': [1]}
     """
-    skipped, graded = {}, set()
-    for number, cell in enumerate(notebook.cells, start=1):
-        if cell.cell_type != "code":
-            continue
-        names = assigned_names(cell.source) & set(answer_names)
-        if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
-            for name in names:
-                skipped.setdefault(name, []).append(number)
-        else:
-            graded |= names
-    return {name: cells for name, cells in sorted(skipped.items()) if name not in graded}
+    graded = set().union(*(assigned_names(c.source) for c in notebook.cells if c.cell_type == "code" and not is_skipped(c)))
+    skipped = skipped_assignments(notebook)
+    return {name: skipped[name] for name in sorted(skipped) if name in answer_names and name not in graded}
 
 
 def declared_answers(test_source: str) -> set[str]:

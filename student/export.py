@@ -43,14 +43,17 @@ def export_submission(grader, notebook: str, *, pdf: bool = True, files=(), **ot
     """
     if getattr(type(grader), "_grading_mode", False):
         return None  # otter's grader.export does nothing while the autograder runs the notebook; nor does this
+    import nbformat
+
     from .session import stale_reason
 
-    reason = stale_reason(notebook)
+    saved = nbformat.read(notebook, as_version=4)
+    reason = stale_reason(saved)
     if reason:
         _show(Refusal(reason))
         return None
     if otter_options.pop("run_tests", True):
-        _show(PresubmitReport(_presubmit_problems(Path(notebook))))
+        _show(PresubmitReport(_presubmit_problems(Path(notebook), saved)))
     pdf_path = None
     if pdf:
         try:
@@ -194,18 +197,15 @@ class PresubmitReport:
         )
 
 
-def _presubmit_problems(notebook: Path) -> list[str]:
-    import nbformat
+def _presubmit_problems(notebook: Path, saved) -> list[str]:
     from IPython import get_ipython
 
-    from .presubmit import METADATA_KEY, check_saved_notebook, problems, session_values, skipped_assignments
+    from .presubmit import answer_names, check_saved_notebook, problems, session_values, skipped_assignments
 
-    saved = nbformat.read(notebook, as_version=4)
-    answers = {name for names in saved.metadata.get(METADATA_KEY, {}).get("answers", {}).values() for name in names}
     shell = get_ipython()
-    in_session = session_values(shell.user_ns if shell else {}, answers)
+    in_session = session_values(shell.user_ns if shell else {}, answer_names(saved))
     print("Running your saved notebook the way the grader will, to check it before you upload…", flush=True)
-    return problems(check_saved_notebook(notebook), in_session, skipped_assignments(saved))
+    return problems(check_saved_notebook(notebook, saved), in_session, skipped_assignments(saved))
 
 
 def _show(report) -> None:

@@ -66,11 +66,28 @@ def session_values(namespace: dict, names) -> dict[str, str | None]:
     return {name: plain_value(namespace[name]) for name in names if name in namespace}
 
 
-def check_saved_notebook(notebook_path: Path, *, timeout: float | None = None) -> dict:
-    """Run ``notebook_path`` as the grader will, in a process of its own; its report (see :func:`run`)."""
+def answer_names(notebook) -> list[str]:
+    """The answer names the build wrote into the notebook's metadata, sorted (none without them).
+
+    Example:
+    >>> import nbformat
+    >>> answer_names(nbformat.v4.new_notebook(metadata={METADATA_KEY: {"answers": {"q1": ["b", "a"], "q2": ["a"]}}}))
+    ['a', 'b']
+    """
+    declared = notebook.metadata.get(METADATA_KEY, {}).get("answers", {})
+    return sorted({name for names in declared.values() for name in names})
+
+
+def grading_limits(notebook) -> tuple[float, float]:
+    """The grader's limit per cell and for the whole notebook, in seconds, from the notebook's metadata."""
+    limits = notebook.metadata.get(METADATA_KEY, {}).get("limits", {})
+    return limits.get("cell_timeout", 180), limits.get("total_timeout", 420)
+
+
+def check_saved_notebook(notebook_path: Path, notebook) -> dict:
+    """Run ``notebook_path`` (read as ``notebook``) as the grader will, in a process of its own; its report (see :func:`run`)."""
     notebook_path = Path(notebook_path)
-    limits = _metadata(notebook_path).get("limits", {})
-    budget = timeout or limits.get("total_timeout", 420) + 120
+    budget = grading_limits(notebook)[1] + 120
     with tempfile.TemporaryDirectory(prefix="presubmit-") as folder:
         report_path = Path(folder) / "report.json"
         subprocess.run(
@@ -143,10 +160,15 @@ def skipped_assignments(notebook) -> dict[str, list[int]]:
     """
     found: dict[str, list[int]] = {}
     for number, cell in enumerate(notebook.cells, start=1):
-        if cell.cell_type == "code" and SKIP_TAG in cell.get("metadata", {}).get("tags", []):
+        if cell.cell_type == "code" and is_skipped(cell):
             for name in sorted(assigned_names(cell.source)):
                 found.setdefault(name, []).append(number)
     return found
+
+
+def is_skipped(cell) -> bool:
+    """Whether grading skips ``cell`` (otter's ``otter_ignore`` tag)."""
+    return SKIP_TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def run(notebook_path: Path, report_path: Path) -> None:
@@ -162,10 +184,8 @@ def run(notebook_path: Path, report_path: Path) -> None:
     from otter.execute.preprocessor import GradingPreprocessor
 
     notebook = nbformat.read(notebook_path, as_version=4)
-    metadata = notebook.metadata.get(METADATA_KEY, {})
-    answers = sorted({name for names in metadata.get("answers", {}).values() for name in names})
-    limits = metadata.get("limits", {})
-    cell_timeout, budget = limits.get("cell_timeout", 180), limits.get("total_timeout", 420)
+    answers = answer_names(notebook)
+    cell_timeout, budget = grading_limits(notebook)
     sources = [cell.source for cell in notebook.cells]  # otter's preparation edits the notebook in place
     for number, cell in enumerate(notebook.cells, start=1):
         cell.metadata[CELL_NUMBER_KEY] = number
@@ -237,11 +257,6 @@ def _write_public_tests(notebook, folder: Path, tests_dir: Path) -> None:
     elif (folder / "tests").is_dir():
         for path in (folder / "tests").glob("*.py"):
             (tests_dir / path.name).write_bytes(path.read_bytes())
-
-
-def _metadata(notebook_path: Path) -> dict:
-    with open(notebook_path, encoding="utf-8") as file:
-        return json.load(file).get("metadata", {}).get(METADATA_KEY, {})
 
 
 def assigned_names(source: str) -> set[str]:

@@ -70,15 +70,13 @@ def why_stale(cells: list[SavedCell], history: list[str], current: int) -> str |
     return None
 
 
-def stale_reason(notebook_path) -> str | None:
-    """Why the notebook saved at ``notebook_path`` is not this kernel's session (None if it is, or outside IPython)."""
-    import nbformat
+def stale_reason(notebook) -> str | None:
+    """Why the saved ``notebook`` (as read from disk) is not this kernel's session (None if it is, or outside IPython)."""
     from IPython import get_ipython
 
     shell = get_ipython()
     if shell is None:
         return None
-    notebook = nbformat.read(notebook_path, as_version=4)
     history = shell.history_manager.input_hist_raw
     # The running cell is the history's last entry; IPython's ``execution_count`` has already moved past it.
     return why_stale(saved_cells(notebook), history, len(history) - 1)
