@@ -90,10 +90,13 @@ def check_saved_notebook(notebook_path: Path, notebook) -> dict:
     budget = grading_limits(notebook)[1] + 120
     with tempfile.TemporaryDirectory(prefix="presubmit-") as folder:
         report_path = Path(folder) / "report.json"
-        subprocess.run(
-            [sys.executable, "-m", "student.presubmit", str(notebook_path.resolve()), str(report_path)],
-            cwd=notebook_path.resolve().parent, timeout=budget, capture_output=True, check=False,
-        )
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "student.presubmit", str(notebook_path.resolve()), str(report_path)],
+                cwd=notebook_path.resolve().parent, timeout=budget, capture_output=True, check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return {"failed": f"it was still running after {budget:g} s, longer than the grader allows"}
         if not report_path.exists():
             return {"failed": "the run stopped before it could report (did the kernel crash?)"}
         return json.loads(report_path.read_text())

@@ -16,6 +16,7 @@ import pytest
 from nbclient import NotebookClient
 
 from instructor.grade import grade_submission
+from student.presubmit import check_saved_notebook, problems
 
 ANSWERS = {"def square": "def square(x):\n    return x * x", "answer =": "answer = 42"}
 
@@ -147,6 +148,16 @@ def test_a_value_left_by_a_deleted_cell_is_named_before_upload(student_folder):
         session.save()
         shown = session.export()
     assert "`answer` is 43 in your session but 42 when your saved notebook runs; the grader grades 42." in shown
+
+
+def test_a_pre_submit_run_past_its_time_is_reported_not_raised(student_folder):
+    notebook = nbformat.read(student_folder, as_version=4)
+    notebook.metadata["grading"]["limits"]["total_timeout"] = -119.5  # a budget of half a second
+    report = check_saved_notebook(student_folder, notebook)
+    assert problems(report, {}) == [
+        "Your saved notebook could not be run the way the grader runs it: it was still running after 0.5 s, "
+        "longer than the grader allows."
+    ]
 
 
 def test_a_failing_check_keeps_otters_own_message(student_folder):
